@@ -1,0 +1,1 @@
+"""shcb — the chat assistant for party cell meetings (sinh hoạt chi bộ, SHCB)."""

@@ -1,0 +1,1 @@
+"""One module per `shcb` subcommand (see bot/cli.py)."""

@@ -1,0 +1,106 @@
+"""The SQLite database: one aiosqlite connection, WAL, foreign keys on, migrations applied at open.
+
+Writes go through `transaction()`, which holds a lock so that coroutines sharing the connection never
+interleave their statements inside one another's transaction, and which rolls back on any error so that
+nothing half-written stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable
+
+import aiosqlite
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every migration shipped, in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [version for version, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps: {versions}")
+    return found
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        db = cls(conn, str(path))
+        if migrate:
+            await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def schema_version(self) -> int:
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0])
+
+    async def migrate(self) -> list[int]:
+        """Apply, in order and each in its own transaction, the migrations newer than the database."""
+        applied = []
+        current = await self.schema_version()
+        for version, name, sql in migrations():
+            if version <= current:
+                continue
+            async with self._write_lock:
+                # executescript commits any open transaction first, so BEGIN/COMMIT are in the script.
+                try:
+                    await self.conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                    )
+                except Exception:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise
+            applied.append(version)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    # Reads outside a transaction.
+    async def fetchall(self, sql: str, params: Iterable[Any] | dict = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchval(self, sql: str, params: Iterable[Any] | dict = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
