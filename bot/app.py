@@ -1,1 +1,222 @@
-"""Placeholder: the PTB Application wiring (filled in by the local-server/run issue)."""
+"""The python-telegram-bot Application: how it is built, started and stopped.
+
+`build_application(ctx)` wires the handlers of `handlers/FEATURE_MODULES` and the background services
+of SERVICE_MODULES (the outbox sender, the scheduler) around one AppContext. `run_app(ctx)` runs it
+until SIGTERM, SIGINT or a stop event: `shcb run`. The tests, the demo and the shell start and stop the
+same application with `start_application` / `stop_application`, inside their own event loop — which is
+why the lifecycle is driven here step by step rather than through PTB's blocking `run_polling`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import importlib.util
+import logging
+import signal
+import ssl
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import HTTPXRequest
+
+from bot.config import Config
+from bot.context import AppContext
+from bot.logging_setup import protect
+
+log = logging.getLogger(__name__)
+
+# Background services, started after the bot is initialised and stopped before it shuts down. Each
+# module, once written, defines `async def start(application, ctx)` and `async def stop(application, ctx)`.
+SERVICE_MODULES = ["bot.sender", "bot.scheduler"]
+
+# Long polling: how long one getUpdates waits on the server. Stopping cancels the wait at once.
+POLL_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    listen: str
+    port: int
+    url: str            # what the Bot API server posts to (public, usually behind a reverse proxy)
+    secret_token: str
+    url_path: str       # the path the bot's own webhook server answers on
+
+    @classmethod
+    def from_config(cls, config: Config) -> "WebhookSettings":
+        hook = config.telegram.webhook
+        return cls(listen=hook.listen, port=hook.port, url=hook.url, secret_token=hook.secret_token,
+                   url_path=urlsplit(hook.url).path.strip("/"))
+
+
+def _existing_modules(names: list[str]) -> list:
+    return [importlib.import_module(name) for name in names if importlib.util.find_spec(name) is not None]
+
+
+def feature_modules() -> list:
+    import handlers
+
+    return _existing_modules([f"handlers.{name}" for name in handlers.FEATURE_MODULES])
+
+
+def service_modules() -> list:
+    return _existing_modules(SERVICE_MODULES)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context, built once: loading the CA bundle costs about 50 ms for each
+    HTTP client, and the tests, the demo and the shell start many applications."""
+    return httpx.create_ssl_context()
+
+
+def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
+    """The Application for this context: token and Bot API address from its config, Telegram's overall
+    rate limit respected (429s retried up to three times), Vietnam time for the JobQueue, updates
+    handled one at a time (conversation state and drafts need that order)."""
+    telegram = ctx.config.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(telegram.token)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .defaults(Defaults(tzinfo=ctx.clock.tz))
+        .concurrent_updates(False)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        # PTB's own pool sizes (256 for calls, 1 for getUpdates), with one shared TLS context.
+        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": _tls_context()}))
+        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}))
+    )
+    if telegram.base_url:
+        builder = builder.base_url(telegram.base_url)
+    if telegram.base_file_url:
+        builder = builder.base_file_url(telegram.base_file_url)
+    application = builder.build()
+    application.bot_data["ctx"] = ctx
+    application.bot_data["webhook"] = webhook
+    for module in feature_modules():
+        module.register(application, ctx)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    ctx: AppContext = application.bot_data["ctx"]
+    started = application.bot_data.setdefault("services", [])
+    for module in service_modules():
+        await module.start(application, ctx)
+        started.append(module)
+    if importlib.util.find_spec("handlers.menu") is not None:
+        menu = importlib.import_module("handlers.menu")
+        if hasattr(menu, "publish_commands"):
+            await menu.publish_commands(application)
+
+
+async def _post_stop(application: Application) -> None:
+    await _stop_services(application)
+
+
+async def _stop_services(application: Application) -> None:
+    """Stop the started services, last started first; each at most once."""
+    ctx: AppContext = application.bot_data["ctx"]
+    started = application.bot_data.get("services", [])
+    while started:
+        module = started.pop()
+        try:
+            await module.stop(application, ctx)
+        except Exception:
+            log.exception("stopping %s failed", module.__name__)
+
+
+async def _post_shutdown(application: Application) -> None:
+    await _post_stop(application)  # in case the application never reached `stop`
+
+
+async def start_application(
+    application: Application,
+    *,
+    mode: str = "polling",
+    webhook: WebhookSettings | None = None,
+    poll_timeout: float = POLL_TIMEOUT,
+) -> None:
+    """initialize → post_init → updater (polling or webhook) → start: what `run_polling` does, without
+    taking over the event loop. On failure, whatever was started is stopped again."""
+    await application.initialize()
+    try:
+        await application.post_init(application)
+        if mode == "polling":
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, drop_pending_updates=False,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        elif mode == "webhook":
+            if webhook is None:
+                raise ValueError("webhook mode needs WebhookSettings")
+            await application.updater.start_webhook(
+                listen=webhook.listen, port=webhook.port, url_path=webhook.url_path,
+                webhook_url=webhook.url, secret_token=webhook.secret_token or None,
+                drop_pending_updates=False, allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            raise ValueError(f"unknown mode {mode!r}")
+        await application.start()
+    except BaseException:
+        await stop_application(application)
+        raise
+
+
+async def stop_application(application: Application) -> None:
+    """updater → services → application → post_stop → shutdown → post_shutdown, each only if it is
+    running, so it may be called after a partial start."""
+    try:
+        if application.updater and application.updater.running:
+            await application.updater.stop()
+        # Services first, while the JobQueue and the bot still run (the scheduler removes its jobs, the
+        # sender finishes the message in flight); post_stop then finds nothing left to stop.
+        await _stop_services(application)
+        if application.running:
+            await application.stop()
+        await application.post_stop(application)
+    finally:
+        await application.shutdown()
+        await application.post_shutdown(application)
+
+
+async def run_app(
+    ctx: AppContext,
+    *,
+    mode: str = "polling",
+    stop_event: asyncio.Event | None = None,
+    poll_timeout: float = POLL_TIMEOUT,
+) -> None:
+    """Run the bot until `stop_event` is set or the process gets SIGTERM or SIGINT."""
+    stop_event = stop_event or asyncio.Event()
+    protect(ctx.config.telegram.token)
+    loop = asyncio.get_running_loop()
+    handled: list[int] = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(signum, stop_event.set)
+                handled.append(signum)
+            except (NotImplementedError, RuntimeError):  # not on this platform
+                pass
+    webhook = WebhookSettings.from_config(ctx.config) if mode == "webhook" else None
+    application = build_application(ctx, webhook=mode == "webhook")
+    try:
+        await start_application(application, mode=mode, webhook=webhook, poll_timeout=poll_timeout)
+        try:
+            log.info("bot @%s is running (%s)", application.bot.username, mode)
+            await stop_event.wait()
+            log.info("stopping")
+        finally:
+            await stop_application(application)
+        log.info("stopped")
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)

@@ -39,6 +39,7 @@ class TelegramConfig:
     base_url: str = ""
     base_file_url: str = ""
     mode: str = "polling"
+    bot_username: str = ""
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
 
@@ -68,10 +69,52 @@ class OrganisationConfig:
 class SenderConfig:
     """The outbox sender (bot/sender.py)."""
 
+    overall_per_second: float = 30.0
+    per_chat_interval_seconds: float = 1.0
+    max_attempts: int = 5
+    retry_base_seconds: float = 5.0
+    poll_seconds: float = 2.0
+    max_in_flight: int = 4
+
 
 @dataclass
 class RemindersConfig:
-    """The reminder schedule (bot/rules/schedule.py)."""
+    """The reminder schedule (bot/rules/schedule.py): each rule's day of the month and Vietnam time."""
+
+    committee_day: int = 2
+    committee_time: str = "07:00"
+    meeting_day: int = 3
+    meeting_time: str = "07:00"
+    followup_day: int = 4
+    followup_time: str = "09:00"
+    guidance_day: int = 1
+    guidance_time: str = "08:00"
+    report_day: int = 8
+    report_time: str = "08:00"
+    report_deadline_day: int = 10
+    inspection_day: int = 1
+    inspection_time: str = "08:00"
+    inspection_months: list[int] = field(default_factory=lambda: [3, 6, 9, 12])
+    tick_seconds: int = 60
+
+    def check(self, source: str) -> None:
+        """Days 1-31, times HH:MM, months 1-12: else ConfigError naming the key."""
+        def fail(key: str, value) -> None:
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key=f"reminders.{key}", value=value))
+
+        for key, value in dataclasses.asdict(self).items():
+            if key.endswith("_day") and not 1 <= value <= 31:
+                fail(key, value)
+            if key.endswith("_time"):
+                hours, _sep, minutes = value.partition(":")
+                if not (len(hours) == len(minutes) == 2 and (hours + minutes).isdigit()
+                        and int(hours) < 24 and int(minutes) < 60):
+                    fail(key, value)
+        if not self.inspection_months or not all(1 <= month <= 12 for month in self.inspection_months):
+            fail("inspection_months", self.inspection_months)
+        if not 1 <= self.tick_seconds <= 3600:
+            fail("tick_seconds", self.tick_seconds)
 
 
 @dataclass
@@ -172,6 +215,7 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
                 file=config.source, key="locale.timezone", value=config.locale.timezone
             )
         ) from None
+    config.reminders.check(config.source)
     token = environ.get(TOKEN_ENV)
     if token:
         config.telegram.token = token

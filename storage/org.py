@@ -198,3 +198,38 @@ async def set_language(db: Database, person_id: int, language: str, at: str) -> 
     async with db.transaction() as conn:
         await conn.execute("UPDATE people SET language = ?, updated_at = ? WHERE id = ?",
                            (language, at, person_id))
+
+
+async def memberships_of(db: Database, person_id: int) -> list[Membership]:
+    """Every membership of the person, current and ended, the current ones first, then the latest ended."""
+    rows = await db.fetchall(
+        f"SELECT {_MEMBERSHIP_COLUMNS} FROM memberships WHERE person_id = ?"
+        " ORDER BY valid_to IS NOT NULL, valid_to DESC, id DESC",
+        (person_id,),
+    )
+    return [_membership(row) for row in rows]
+
+
+async def search_people(db: Database, unit_ids: Iterable[int], *, name_key: str = "", phone: str | None = None,
+                        limit: int = 10) -> list[tuple[Person, Membership]]:
+    """Active people with a current membership in these units whose folded name contains `name_key`, or
+    whose phone is `phone` (normalised); one row per person (their first membership), by name."""
+    ids = list(unit_ids)
+    if not ids or not (name_key or phone):
+        return []
+    pattern = "%" + name_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await db.fetchall(
+        f"""SELECT p.id, p.full_name, p.phone, p.language, p.exempt, p.active,
+                   m.id AS m_id, m.person_id, m.unit_id, m.role, m.valid_from, m.valid_to
+            FROM people p JOIN memberships m ON m.id = (
+                SELECT min(m2.id) FROM memberships m2
+                WHERE m2.person_id = p.id AND m2.valid_to IS NULL AND m2.unit_id IN ({_placeholders(ids)}))
+            WHERE p.active = 1 AND ((? != '' AND p.name_key LIKE ? ESCAPE '\\') OR p.phone = ?)
+            ORDER BY p.name_key, p.id LIMIT ?""",
+        [*ids, name_key, pattern, phone, limit],
+    )
+    return [
+        (_person(row), Membership(row["m_id"], row["person_id"], row["unit_id"], row["role"],
+                                  row["valid_from"], row["valid_to"]))
+        for row in rows
+    ]

@@ -48,12 +48,15 @@ class OutboxRow:
     sent_at: str | None
     message_id: str | None
     error: str | None
+    parts_sent: int = 0       # parts of a split message already sent (migration 0004)
 
 
 def row_to_outbox(row) -> OutboxRow:
+    parts_sent = row["parts_sent"] if "parts_sent" in row.keys() else 0
     return OutboxRow(row["id"], row["kind"], row["ref"], row["dedup_key"], row["person_id"], row["platform"],
                      row["chat_id"], json.loads(row["payload"]), row["status"], row["attempts"],
-                     row["not_before"], row["created_at"], row["sent_at"], row["message_id"], row["error"])
+                     row["not_before"], row["created_at"], row["sent_at"], row["message_id"], row["error"],
+                     parts_sent)
 
 
 async def enqueue(conn: aiosqlite.Connection, messages: Iterable[OutgoingMessage], *, at: str) -> int:
@@ -76,3 +79,124 @@ async def enqueue(conn: aiosqlite.Connection, messages: Iterable[OutgoingMessage
 async def by_ref(db: Database, ref: str) -> list[OutboxRow]:
     rows = await db.fetchall("SELECT * FROM outbox WHERE ref = ? ORDER BY id", (ref,))
     return [row_to_outbox(row) for row in rows]
+
+
+# --- The sender's side (bot/sender.py) ---------------------------------------------------------------
+# A row goes pending → sending (claimed, in one transaction, before any send) → sent | failed | unreachable,
+# or back to pending with a later not_before (a retry). 'sending' rows found at start-up were in flight when
+# the process died: they go back to pending and are sent again (at most the message in flight repeats).
+
+FINAL_STATUSES = ("sent", "failed", "unreachable", "cancelled")
+
+
+async def claim_due(db: Database, now: str, limit: int) -> list[OutboxRow]:
+    """Mark up to `limit` due pending rows (not_before unset or <= now) as 'sending' and return them,
+    oldest first, each attempt counted."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            """UPDATE outbox SET status = 'sending', attempts = attempts + 1
+               WHERE id IN (SELECT id FROM outbox WHERE status = 'pending'
+                            AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?)
+               RETURNING *""",
+            (now, limit),
+        )
+        rows = await cursor.fetchall()
+    return sorted((row_to_outbox(row) for row in rows), key=lambda row: row.id)
+
+
+async def recover_in_flight(db: Database) -> int:
+    """Put rows left 'sending' by a process that died back to pending. Only call this while holding the
+    sender lock (no other sender running). Returns how many."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+        return cursor.rowcount
+
+
+async def release(db: Database, ids: Iterable[int]) -> None:
+    """Claimed rows not sent after all (the sender stops): back to pending, the attempt not counted."""
+    id_list = list(ids)
+    if not id_list:
+        return
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET status = 'pending', attempts = max(attempts - 1, 0) "
+            "WHERE id = ? AND status = 'sending'",
+            [(row_id,) for row_id in id_list],
+        )
+
+
+async def mark_part_sent(db: Database, row_id: int, parts_sent: int, message_id: str | None) -> None:
+    """One more part of a split message went out (the first part's message id is kept)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET parts_sent = ?, message_id = coalesce(message_id, ?) WHERE id = ?",
+            (parts_sent, message_id, row_id),
+        )
+
+
+async def mark_sent(db: Database, row_id: int, *, message_id: str | None, parts_sent: int, at: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            """UPDATE outbox SET status = 'sent', sent_at = ?, parts_sent = ?, error = NULL,
+                   message_id = coalesce(message_id, ?) WHERE id = ?""",
+            (at, parts_sent, message_id, row_id),
+        )
+
+
+async def mark_sent_many(db: Database, sent: Iterable[tuple[int, str | None, int, str]]) -> None:
+    """Several rows sent, recorded in one transaction: (row id, message id, parts sent, sent at)."""
+    async with db.transaction() as conn:
+        await conn.executemany(
+            """UPDATE outbox SET status = 'sent', sent_at = ?, parts_sent = ?, error = NULL,
+                   message_id = coalesce(message_id, ?) WHERE id = ?""",
+            [(at, parts_sent, message_id, row_id) for row_id, message_id, parts_sent, at in sent],
+        )
+
+
+async def mark_retry(db: Database, row_id: int, *, not_before: str, error: str) -> None:
+    """A failure worth retrying later: back to pending, due again at `not_before`."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?",
+                           (not_before, error[:500], row_id))
+
+
+async def mark_final(db: Database, row_id: int, status: str, error: str) -> None:
+    """'failed' (Telegram refused it, or retries ran out) or 'unreachable' (the person blocked the bot)."""
+    if status not in ("failed", "unreachable"):
+        raise ValueError(status)
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET status = ?, error = ? WHERE id = ?", (status, error[:500], row_id))
+
+
+async def cancel_pending(conn: aiosqlite.Connection, ref: str) -> int:
+    """Within the caller's transaction: rows of `ref` not sent yet will not be sent."""
+    cursor = await conn.execute("UPDATE outbox SET status = 'cancelled' WHERE ref = ? AND status = 'pending'",
+                                (ref,))
+    return cursor.rowcount
+
+
+async def counts_by_status(db: Database, ref: str) -> dict[str, int]:
+    rows = await db.fetchall("SELECT status, count(*) AS n FROM outbox WHERE ref = ? GROUP BY status", (ref,))
+    return {row["status"]: row["n"] for row in rows}
+
+
+async def open_count(db: Database, ref: str) -> int:
+    """Rows of `ref` still to be sent (pending, whenever due, or being sent)."""
+    return await db.fetchval(
+        "SELECT count(*) FROM outbox WHERE ref = ? AND status IN ('pending', 'sending')", (ref,))
+
+
+async def next_due(db: Database) -> str | None:
+    """The earliest not_before among pending rows (None when none waits for a time)."""
+    return await db.fetchval("SELECT min(not_before) FROM outbox WHERE status = 'pending'")
+
+
+async def has_due(db: Database, now: str) -> bool:
+    return bool(await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?))",
+        (now,)))
+
+
+async def waiting_retries(db: Database) -> int:
+    """Pending rows that were tried already and wait for their back-off."""
+    return await db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts > 0")

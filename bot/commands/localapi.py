@@ -1,0 +1,72 @@
+"""`shcb localapi`: the local Telegram Bot API server on its own, until Ctrl+C or SIGTERM — to run
+`shcb run` (or any Bot API client) without Telegram. Its requests are logged at DEBUG, tokens redacted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from bot.i18n import cli_gettext as _
+
+
+def add_parser(subparsers) -> None:
+    from bot.cli import common_parent
+
+    parser = subparsers.add_parser(
+        "localapi", parents=[common_parent()],
+        help=_("run the local Telegram Bot API server (try the bot without Telegram)"),
+        description=_("Run a local Telegram Bot API server that accepts any bot token, until SIGTERM or "
+                      "SIGINT (Ctrl+C). Point [telegram] base_url at it to run the bot without Telegram."),
+    )
+    parser.add_argument("--port", type=int, default=8081, help=_("port to listen on (default: 8081; 0: any free port)"))
+    parser.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default: 127.0.0.1)"))
+    parser.add_argument("--bot-username", default="shcb_demo_bot",
+                        help=_("the bot's username in getMe (default: shcb_demo_bot)"))
+    parser.add_argument("--no-limits", action="store_true",
+                        help=_("switch flood control (429 Too Many Requests) off, e.g. for benchmarks"))
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.cli import load_config_or_exit
+    from bot.logging_setup import configure
+
+    config = load_config_or_exit(args)
+    configure(config.logging.level)
+    return asyncio.run(_serve(args))
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from bot.localapi import Limits, LocalBotApi
+
+    server = LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits),
+                         bot_username=args.bot_username)
+    try:
+        await server.start()
+    except OSError as error:
+        print(_("cannot listen on {host}:{port}: {problem}").format(
+            host=args.host, port=args.port, problem=error.strerror or error), file=sys.stderr)
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print(_("Local Telegram Bot API server listening on {url}").format(url=server.base_url.removesuffix("/bot")))
+    print(_("To run the bot against it, put in config.toml:"))
+    print("  [telegram]")
+    print(f'  base_url = "{server.base_url}"')
+    print(f'  base_file_url = "{server.base_file_url}"')
+    print(_("Any token of the form <digits>:<letters> is accepted (each token is a separate bot), "
+            "e.g. SHCB_TELEGRAM_TOKEN=123456:LOCAL shcb run"))
+    print(_("Chat as a user over HTTP at {url}/<token>/… (bot.localapi.LocalApiClient), or simply use "
+            "`shcb shell`, which starts its own server and bot.").format(url=server.user_url))
+    print(_("Flood control (429 Too Many Requests) is off. Press Ctrl+C to stop.") if args.no_limits
+          else _("Flood control (429 Too Many Requests) is on. Press Ctrl+C to stop."), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    print(_("Local Bot API server stopped."), flush=True)
+    return 0

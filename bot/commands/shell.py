@@ -1,0 +1,73 @@
+"""`shcb shell`: chat with the bot in a terminal as any roster person (see bot/shell.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import sys
+import tempfile
+from pathlib import Path
+
+from bot import i18n
+from bot.i18n import cli_gettext as _
+
+SHELL_TOKEN = "100000002:local-shell-token"
+
+
+def add_parser(subparsers) -> None:
+    from bot.cli import common_parent
+
+    parser = subparsers.add_parser(
+        "shell", parents=[common_parent()],
+        help=_("chat with the bot in the terminal as any roster person (local server, no token needed)"),
+        description=_("Chat with the real bot as a roster person, against a local Bot API server and a local "
+                      "database, on real time. Bot messages show their buttons numbered: type a number to "
+                      "press one; /contact shares your phone, /as switches person, /quit leaves."),
+    )
+    parser.add_argument("--as", dest="as_phone", metavar="PHONE",
+                        help=_("be the roster person with this phone number"))
+    parser.add_argument("--db", metavar="FILE",
+                        help=_("database file kept between runs (filled with the generated roster when empty; "
+                               "default: a temporary one)"))
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, help=_("language of the shell's own texts"))
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.cli import load_config_or_exit
+    from bot.logging_setup import configure
+
+    if args.lang:
+        i18n.set_cli_language(args.lang)
+    config = load_config_or_exit(args)
+    configure("WARNING")
+    return asyncio.run(_session(copy.deepcopy(config), args.db, args.as_phone))
+
+
+async def _session(config, db_path: str | None, as_phone: str | None) -> int:
+    from bot.clock import SystemClock
+    from bot.localapi import Limits, LocalBotApi
+    from bot.shell import Shell
+    from bot.stage import Stage, has_roster, load_generated_roster
+    from storage.db import Database
+
+    with tempfile.TemporaryDirectory(prefix="shcb-shell-") as workdir:
+        path = Path(db_path) if db_path else Path(workdir) / "shell.sqlite3"
+        clock = SystemClock(config.tz)
+        db = await Database.open(path)
+        server = LocalBotApi(limits=Limits())
+        stage = None
+        try:
+            if not await has_roster(db):
+                print(_("Loading the generated roster (seed 7) into {path} …").format(path=path), flush=True)
+                await load_generated_roster(db, clock, config.organisation.name, seed=7)
+            await server.start()
+            stage = Stage(server=server, db=db, clock=clock, token=SHELL_TOKEN, config=config)
+            await stage.start_app("polling")
+            return await Shell(stage, sys.stdout).run(as_phone)
+        finally:
+            if stage is not None:
+                await stage.close()
+            await server.stop()
+            await db.close()

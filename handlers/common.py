@@ -1,0 +1,385 @@
+"""What every handler needs about the person behind an update, taken from the database each time.
+
+For each update, before any feature sees it, `_preload` (handler group PRELOAD_GROUP, before the fallback's
+check) reads the account of the Telegram user, the person it is linked to, their current memberships,
+their conversation draft and their language, into an `Actor`. Handlers get it with `await actor_for(update,
+context)`. Because it is loaded per update, a role ended by a roster re-import a second ago is already gone
+(every action re-checks the database); and because it is loaded before the fallback asks "would any
+handler take this update?", handler filters may look at it (`InFlow`, `LINKED`, `NOT_LINKED`) — a
+conversation step takes free text only when the person's draft is at that step.
+
+Helpers here also refuse and audit what a person may not do (`authorize_unit`, `authorize_person`,
+`refuse_forged`), and tell people who have not joined to press /start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from telegram import Update
+from telegram.ext import Application, TypeHandler, filters
+
+from bot import i18n
+from bot.context import AppContext, ctx_of
+from bot.rules import access
+from storage import accounts, audit, codec, drafts, org
+from storage.accounts import Account
+from storage.drafts import Draft
+from storage.org import Membership, Person, Unit
+
+log = logging.getLogger(__name__)
+
+PRELOAD_GROUP = -2_000_000  # before handlers.fallback.CHECK_GROUP (-1_000_000)
+# The bot lives in private chats: new messages there (not edits, not groups).
+PRIVATE_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+_CACHE = "common.actors"
+_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind one update, as the database says now."""
+
+    user_id: int | None
+    account: Account | None
+    person: Person | None
+    memberships: tuple[Membership, ...] = ()
+    units: dict[int, Unit] = field(default_factory=dict)  # the units of those memberships
+    scope: access.Scope = access.Scope()
+    draft: Draft | None = None
+    language: str = i18n.DEFAULT_LANGUAGE
+
+    @property
+    def linked(self) -> bool:
+        return self.person is not None
+
+    @property
+    def active(self) -> bool:
+        """Linked, and still in the roster."""
+        return self.person is not None and self.person.active
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.scope.roles
+
+    @property
+    def t(self) -> i18n.Translator:
+        return i18n.get(self.language)
+
+    def in_flow(self, flow: str, step: str | None = None) -> bool:
+        return self.draft is not None and self.draft.flow == flow and (step is None or self.draft.step == step)
+
+
+def choose_language(person: Person | None, account: Account | None, telegram_code: str | None,
+                    default: str) -> str:
+    """The person's language; else the account's (chosen before joining, or from the Telegram app at the
+    first /start); else the Telegram app's when it is one we speak; else the default."""
+    if person is not None:
+        return i18n.normalize_language(person.language)
+    if account is not None and account.language in i18n.LANGUAGES:
+        return account.language
+    if telegram_code:
+        short = telegram_code.replace("_", "-").split("-")[0].lower()
+        if short in i18n.LANGUAGES:
+            return short
+    return i18n.normalize_language(default)
+
+
+def telegram_language(update: Update) -> str | None:
+    """The Telegram app's language when it is one we speak (stored on a new account), else None."""
+    user = update.effective_user
+    code = (user.language_code or "") if user else ""
+    short = code.replace("_", "-").split("-")[0].lower()
+    return short if short in i18n.LANGUAGES else None
+
+
+async def load_actor(ctx: AppContext, user_id: int | None, telegram_code: str | None = None) -> Actor:
+    default = ctx.config.locale.default
+    if user_id is None:
+        return Actor(None, None, None, language=choose_language(None, None, telegram_code, default))
+    account = await accounts.get_by_external(ctx.db, user_id)
+    person = None
+    if account is not None and account.person_id is not None:
+        person = await org.get_person(ctx.db, account.person_id)
+    memberships: tuple[Membership, ...] = ()
+    units: dict[int, Unit] = {}
+    if person is not None:
+        memberships = tuple(await org.current_memberships(ctx.db, person.id))
+        units = await org.get_units(ctx.db, [m.unit_id for m in memberships])
+    scope = access.scope_of(((m.role, m.unit_id) for m in memberships if units.get(m.unit_id)
+                             and units[m.unit_id].active), active=bool(person and person.active))
+    draft = await drafts.load(ctx.db, account.id) if account is not None else None
+    return Actor(user_id, account, person, memberships, units, scope, draft,
+                 choose_language(person, account, telegram_code, default))
+
+
+def _cache(application: Application) -> OrderedDict:
+    return application.bot_data.setdefault(_CACHE, OrderedDict())
+
+
+async def _preload(update: Update, context: Any) -> None:
+    user = update.effective_user
+    actor = await load_actor(ctx_of(context), user.id if user else None, user.language_code if user else None)
+    cache = _cache(context.application)
+    cache[update.update_id] = actor
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def install(application: Application) -> None:
+    """Load the actor of every update first (idempotent: the first feature to register installs it)."""
+    if application.bot_data.get("common.installed"):
+        return
+    application.bot_data["common.installed"] = True
+    application.add_handler(TypeHandler(Update, _preload), group=PRELOAD_GROUP)
+
+
+def preloaded(application: Application, update: Update) -> Actor | None:
+    return _cache(application).get(update.update_id)
+
+
+async def actor_for(update: Update, context: Any, *, fresh: bool = False) -> Actor:
+    """The actor of this update (loaded from the database for it; `fresh` reads again, after a change)."""
+    if not fresh:
+        cached = preloaded(context.application, update)
+        if cached is not None:
+            return cached
+    user = update.effective_user
+    actor = await load_actor(ctx_of(context), user.id if user else None, user.language_code if user else None)
+    _cache(context.application)[update.update_id] = actor
+    return actor
+
+
+async def current_person(update: Update, ctx_or_context: Any) -> tuple[Person, frozenset[str]] | None:
+    """(person, current roles) of a linked, active person; None otherwise."""
+    actor = await _actor_from(update, ctx_or_context)
+    return (actor.person, actor.roles) if actor.active else None
+
+
+async def translator_for(update: Update, ctx_or_context: Any) -> i18n.Translator:
+    return (await _actor_from(update, ctx_or_context)).t
+
+
+async def _actor_from(update: Update, ctx_or_context: Any) -> Actor:
+    if isinstance(ctx_or_context, AppContext):
+        user = update.effective_user
+        return await load_actor(ctx_or_context, user.id if user else None, user.language_code if user else None)
+    return await actor_for(update, ctx_or_context)
+
+
+# --- Filters on the preloaded actor (usable in any handler's filters) --------------------------------
+
+
+class ActorFilter(filters.UpdateFilter):
+    """A filter on the actor preloaded for the update (subclasses take the application, where the actor
+    is kept, when they are made at register time)."""
+
+    application: Application | None = None
+
+    def _actor(self, update: Update) -> Actor | None:
+        if self.application is None:
+            return None
+        return preloaded(self.application, update)
+
+
+class InFlow(ActorFilter):
+    """The person's draft is in this flow (and at this step, when given)."""
+
+    def __init__(self, application: Application, flow: str, step: str | None = None) -> None:
+        super().__init__(name=f"InFlow({flow!r}, {step!r})")
+        self.application, self.flow, self.step = application, flow, step
+
+    def filter(self, update: Update) -> bool:
+        actor = self._actor(update)
+        return actor is not None and actor.in_flow(self.flow, self.step)
+
+
+class Linked(ActorFilter):
+    """The account is linked to an active person (True) / is not (False)."""
+
+    def __init__(self, application: Application, linked: bool = True) -> None:
+        super().__init__(name=f"Linked({linked})")
+        self.application, self.want = application, linked
+
+    def filter(self, update: Update) -> bool:
+        actor = self._actor(update)
+        return actor is not None and actor.active == self.want
+
+
+# --- Replies ----------------------------------------------------------------------------------------
+
+
+async def reply(update: Update, text: str, reply_markup=None, **kwargs) -> None:
+    """Answer in the chat the update came from (a button press is acknowledged first)."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except Exception:  # an old query cannot be answered any more; the message below still goes
+            log.debug("callback query not answered", exc_info=True)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await update.get_bot().send_message(chat.id, text, reply_markup=reply_markup, **kwargs)
+
+
+def now_instant(ctx: AppContext) -> str:
+    return codec.instant(ctx.clock.now())
+
+
+async def record_audit(ctx: AppContext, update: Update, actor: Actor | None, action: str, *, target=None,
+                       unit_id: int | None = None, subject_person_id: int | None = None,
+                       detail: dict | None = None) -> None:
+    """An audit entry for what this update's user did (in `target`'s transaction when it is a
+    connection)."""
+    user = update.effective_user
+    await audit.record(
+        target or ctx.db, at=now_instant(ctx), action=action,
+        actor_person_id=actor.person.id if actor and actor.person else None,
+        platform=accounts.TELEGRAM, actor_external_id=user.id if user else None, unit_id=unit_id,
+        subject_person_id=subject_person_id, detail=detail,
+    )
+
+
+# --- Refusals ----------------------------------------------------------------------------------------
+
+
+async def ask_to_join(update: Update, actor: Actor) -> None:
+    """Someone not linked (or no longer active) tried something that needs a person."""
+    _ = actor.t.gettext
+    if actor.linked and not actor.active:
+        text = _("Your name is no longer on your ward's list, so this is not available. "
+                 "Please ask your ward's party committee office.")
+    else:
+        text = _("You have not joined yet. Please send /start and share your phone number first.")
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=True)
+            return
+        except Exception:
+            log.debug("callback query not answered", exc_info=True)
+    await reply(update, text)
+
+
+async def require_actor(update: Update, context: Any) -> Actor | None:
+    """The actor if linked and active; otherwise they are told to /start, and None."""
+    actor = await actor_for(update, context)
+    if actor.active:
+        return actor
+    await ask_to_join(update, actor)
+    return None
+
+
+async def refuse_forged(update: Update, context: Any, actor: Actor, *, what: str, unit_id: int | None = None,
+                        subject_person_id: int | None = None, detail: dict | None = None) -> None:
+    """Refuse an action on something this person may not touch (a forged or stale button, a command for
+    another unit): audited as 'access.forged', answered without any of the data asked for."""
+    ctx = ctx_of(context)
+    data = {"what": what, **(detail or {})}
+    if update.callback_query is not None:
+        data["callback_data"] = (update.callback_query.data or "")[:64]
+    await record_audit(ctx, update, actor, "access.forged", unit_id=unit_id, subject_person_id=subject_person_id,
+                       detail=data)
+    log.warning("refused %s for user %s", what, getattr(update.effective_user, "id", None))
+    _ = actor.t.gettext
+    text = _("Sorry, this is not available to you.")
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=True)
+            return
+        except Exception:
+            log.debug("callback query not answered", exc_info=True)
+    await reply(update, text)
+
+
+async def authorize_unit(update: Update, context: Any, actor: Actor, unit_id: int | None, *, what: str,
+                         roles: Iterable[str] = access.ACTING_ROLES) -> bool:
+    """May this actor act, in one of `roles`, on that unit? Decided from the database; refused and
+    audited when not."""
+    ctx = ctx_of(context)
+    chain = [unit.id for unit in await org.ancestors(ctx.db, unit_id)] if unit_id is not None else []
+    if actor.active and access.can_act_on(actor.scope, chain, roles):
+        return True
+    await refuse_forged(update, context, actor, what=what, unit_id=unit_id if chain else None,
+                        detail={"unit_id": unit_id})
+    return False
+
+
+async def person_units(ctx: AppContext, person_id: int) -> list[int]:
+    """The units a person belongs to now."""
+    return [m.unit_id for m in await org.current_memberships(ctx.db, person_id)]
+
+
+async def may_act_on_person(ctx: AppContext, actor: Actor, person_id: int,
+                            roles: Iterable[str] = access.ACTING_ROLES) -> bool:
+    if not actor.active:
+        return False
+    roles = frozenset(roles)
+    for unit_id in await person_units(ctx, person_id):
+        chain = [unit.id for unit in await org.ancestors(ctx.db, unit_id)]
+        if access.can_act_on(actor.scope, chain, roles):
+            return True
+    return False
+
+
+async def authorize_person(update: Update, context: Any, actor: Actor, person_id: int | None, *, what: str,
+                           roles: Iterable[str] = access.ACTING_ROLES) -> bool:
+    """May this actor act on that person (one of the person's current units is within their scope)?"""
+    ctx = ctx_of(context)
+    if person_id is not None and await may_act_on_person(ctx, actor, person_id, roles):
+        return True
+    known = person_id is not None and await org.get_person(ctx.db, person_id) is not None
+    await refuse_forged(update, context, actor, what=what, subject_person_id=person_id if known else None,
+                        detail={"person_id": person_id})
+    return False
+
+
+# --- Naming units and roles ----------------------------------------------------------------------------
+
+
+ROLE_LABELS = {
+    access.SECRETARY: i18n.N_("cell secretary"),
+    access.DEPUTY: i18n.N_("deputy cell secretary"),
+    access.MEMBER: i18n.N_("party member"),
+    access.WARD_STAFF: i18n.N_("ward party committee staff"),
+    access.CITY_STAFF: i18n.N_("city party committee staff"),
+}
+
+
+def role_label(t: i18n.Translator, role: str) -> str:
+    return t.gettext(ROLE_LABELS.get(role, role))
+
+
+async def ward_of(ctx: AppContext, unit_id: int) -> Unit | None:
+    """The ward (or commune) a unit is in, or is."""
+    for unit in await org.ancestors(ctx.db, unit_id):
+        if unit.kind == "ward":
+            return unit
+    return None
+
+
+async def ward_of_person(ctx: AppContext, person_id: int) -> Unit | None:
+    """The ward of the person's current membership, else of their latest ended one (an inactive person)."""
+    for membership in await org.memberships_of(ctx.db, person_id):
+        ward = await ward_of(ctx, membership.unit_id)
+        if ward is not None:
+            return ward
+    return None
+
+
+async def describe_membership(ctx: AppContext, t: i18n.Translator, membership: Membership) -> str:
+    """"cell secretary, cell Nguyễn Mộng Tuân 2, Nam Ngạn" — the role and where it is held."""
+    _ = t.gettext
+    chain = await org.ancestors(ctx.db, membership.unit_id)
+    role = role_label(t, membership.role)
+    if not chain:
+        return role
+    unit = chain[0]
+    ward = next((u for u in chain if u.kind == "ward"), None)
+    if unit.kind == "cell" and ward is not None:
+        return _("{role}, cell {cell}, {ward}").format(role=role, cell=unit.name, ward=ward.name)
+    if unit.kind == "cell":
+        return _("{role}, cell {cell}").format(role=role, cell=unit.name)
+    return _("{role}, {unit}").format(role=role, unit=unit.name)

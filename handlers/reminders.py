@@ -1,0 +1,225 @@
+"""Moving this month's meeting: a cell's secretary or deputy types "hoãn sang ngày 5" (with or without
+diacritics; "move to day 5" in English) or picks the day from the menu item. The cell is the one the
+person leads, read from the database; the day must be today or later in the current month. The move is
+recorded with its audit entry and a notice to the cell's other leaders in one transaction, and the
+cell's reminders follow it (bot/rules/schedule.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot import i18n
+from bot.context import AppContext, ctx_of
+from bot.i18n import N_
+from bot.reminder_facts import load, settings_from_config
+from bot.reminder_texts import month_name, when_text
+from bot.rules import schedule
+from handlers import common, menu_registry
+from handlers.menu_registry import MenuItem
+from storage import accounts, audit, codec, meetings, org, outbox
+from storage.org import Unit
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "meeting:move:"
+_CALLBACK = re.compile(r"^meeting:move:(\d{1,2})$")
+DAYS_PER_ROW = 7
+
+
+class _MoveRequest(filters.MessageFilter):
+    """Text that asks to move the meeting ("hoãn sang ngày 5")."""
+
+    def filter(self, message) -> bool:
+        return bool(message.text) and schedule.parse_move_request(message.text) is not None
+
+
+MOVE_REQUEST = _MoveRequest(name="MoveRequest")
+
+
+def leader_cell(actor: common.Actor) -> Unit | None:
+    """The active cell this person is secretary or deputy of (the first, if several)."""
+    for membership in actor.memberships:
+        unit = actor.units.get(membership.unit_id)
+        if membership.role in org.CELL_LEADERS and unit is not None and unit.kind == "cell" and unit.active:
+            return unit
+    return None
+
+
+async def _plan(ctx: AppContext, cell: Unit, period: str, moves: dict | None = None):
+    """(facts, this cell's planned reminders) for the month, with `moves` replacing the recorded ones."""
+    facts, _directory = await load(ctx.db, [period], ward_ids=[cell.parent_id], with_guidance=False)
+    if moves is not None:
+        facts = replace(facts, moves={**facts.moves, **moves})
+    rules_cell = next(c for c in facts.cells if c.id == cell.id)
+    settings = settings_from_config(ctx.config.reminders, ctx.clock.tz)
+    return facts, schedule.plan_cell(settings, facts, rules_cell, period)
+
+
+def _meeting_day(planned: list[schedule.Planned]) -> date:
+    return next(p.meeting_on for p in planned if p.rule == schedule.MEETING)
+
+
+async def _leader(update: Update, context: Any) -> tuple[common.Actor, Unit] | None:
+    """The actor and the cell they lead, or None (and they were told why)."""
+    actor = await common.require_actor(update, context)
+    if actor is None:
+        return None
+    cell = leader_cell(actor)
+    if cell is None:
+        _ = actor.t.gettext
+        await common.reply(update, _("Only a cell's secretary or deputy secretary can move its meeting."))
+        return None
+    return actor, cell
+
+
+async def _refusal(ctx: AppContext, t: i18n.Translator, cell: Unit, period: str) -> str | None:
+    """Why this month's meeting can no longer be moved at all, if it cannot."""
+    _ = t.gettext
+    if await meetings.has_roll_call(ctx.db, cell.id, period):
+        return _("The {month} meeting of cell {cell} already has a roll call, so it can no longer be moved.").format(
+            month=month_name(t, period), cell=cell.name)
+    return None
+
+
+async def show_days(update: Update, context: Any) -> None:
+    """The menu item: the current meeting day and a button for each day from today to the month's end."""
+    found = await _leader(update, context)
+    if found is None:
+        return
+    actor, cell = found
+    ctx = ctx_of(context)
+    t = actor.t
+    _ = t.gettext
+    today = ctx.clock.now().date()
+    period = schedule.period_of(today)
+    refusal = await _refusal(ctx, t, cell, period)
+    if refusal:
+        await common.reply(update, refusal)
+        return
+    _facts, planned = await _plan(ctx, cell, period)
+    days = range(today.day, schedule.last_day(period) + 1)
+    buttons = [InlineKeyboardButton(t.format_number(day), callback_data=f"{CALLBACK_PREFIX}{day}") for day in days]
+    rows = [buttons[i:i + DAYS_PER_ROW] for i in range(0, len(buttons), DAYS_PER_ROW)]
+    text = _("The {month} meeting of cell {cell} is on {day}. Which day of {month} should it move to?").format(
+        month=month_name(t, period), cell=cell.name, day=t.format_date(_meeting_day(planned), "full"))
+    await common.reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def on_text(update: Update, context: Any) -> None:
+    day = schedule.parse_move_request(update.effective_message.text or "")
+    if day is not None:
+        await move(update, context, day)
+
+
+async def on_button(update: Update, context: Any) -> None:
+    match = _CALLBACK.match(update.callback_query.data or "")
+    if match is None:
+        actor = await common.actor_for(update, context)
+        await common.refuse_forged(update, context, actor, what="meeting.move")
+        return
+    await move(update, context, int(match.group(1)))
+
+
+async def move(update: Update, context: Any, day: int) -> None:
+    """Move the person's own cell's meeting of the current month to `day`, or say politely why not."""
+    found = await _leader(update, context)
+    if found is None:
+        return
+    actor, cell = found
+    ctx = ctx_of(context)
+    t = actor.t
+    _ = t.gettext
+    now = ctx.clock.now()
+    today = now.date()
+    period = schedule.period_of(today)
+    last = schedule.last_day(period)
+    month = month_name(t, period)
+    problem = schedule.check_move(today, day)
+    if problem is not None:
+        values = dict(day=t.format_number(day), month=month, first=t.format_date(today, "long"),
+                      last=t.format_date(date(today.year, today.month, last), "long"))
+        if problem == schedule.PAST:
+            text = _("Day {day} of {month} has already passed. Please choose a day from {first} to {last}.")
+        elif today.day == last:
+            text = _("{month} has no day {day}; today is its last day: {first}.")
+        else:
+            text = _("{month} has no day {day}. Please choose a day from {first} to {last}.")
+        await common.reply(update, text.format(**values))
+        return
+    refusal = await _refusal(ctx, t, cell, period)
+    if refusal:
+        await common.reply(update, refusal)
+        return
+
+    _facts, before = await _plan(ctx, cell, period)
+    from_day, to_day = _meeting_day(before), date(today.year, today.month, day)
+    if from_day == to_day:
+        await common.reply(update, _("The {month} meeting of cell {cell} is already on {day}.").format(
+            month=month, cell=cell.name, day=t.format_date(to_day, "full")))
+        return
+    at = codec.instant(now)
+    notices = await _notices(ctx, actor, cell, period, to_day, at)
+    async with ctx.db.transaction() as conn:
+        meeting_id = await meetings.move(conn, cell_id=cell.id, month=period, from_day=from_day, to_day=to_day,
+                                         by=actor.person.id, at=at)
+        await audit.record(conn, at=at, action="meeting.moved", actor_person_id=actor.person.id,
+                           platform=accounts.TELEGRAM, actor_external_id=update.effective_user.id,
+                           unit_id=cell.id, detail={"month": period, "from": from_day.isoformat(),
+                                                    "to": to_day.isoformat()})
+        for message in notices:
+            message.dedup_key = f"{message.dedup_key}:{meeting_id}"
+        queued = await outbox.enqueue(conn, notices, at=at) if notices else 0
+    if queued:
+        ctx.wake_sender()
+    log.info("meeting of cell %s for %s moved from %s to %s", cell.id, period, from_day, to_day)
+
+    facts, after = await _plan(ctx, cell, period, {(cell.id, period): day})
+    lines = [_("The {month} meeting of cell {cell} is moved to {day}.").format(
+        month=month, cell=cell.name, day=t.format_date(to_day, "full"))]
+    coming = [p for p in after if p.at > now and p.key not in facts.decided]
+    if coming:
+        lines.append(_("Reminders to come:"))
+        labels = {schedule.COMMITTEE: _("the cell committee meets: {when}"),
+                  schedule.MEETING: _("the meeting: {when}"),
+                  schedule.FOLLOWUP: _("a follow-up, if no roll call is recorded: {when}")}
+        lines += ["• " + labels[p.rule].format(when=when_text(t, p.at)) for p in coming]
+    await common.reply(update, "\n".join(lines))
+
+
+async def _notices(ctx: AppContext, actor: common.Actor, cell: Unit, period: str, to_day: date,
+                   at: str) -> list[outbox.OutgoingMessage]:
+    """A notice to each of the cell's other leaders who joined, in their language."""
+    leaders = await org.current_members(ctx.db, [cell.id], org.CELL_LEADERS)
+    others = {person.id: person for person, _m in leaders if person.id != actor.person.id}
+    found = []
+    for person_id, account in (await accounts.for_people(ctx.db, others)).items():
+        if account.unreachable:
+            continue
+        t = i18n.get(others[person_id].language)
+        text = t.gettext("Comrade {name} has moved the {month} meeting of cell {cell} to {day}.").format(
+            name=actor.person.full_name, month=month_name(t, period), cell=cell.name,
+            day=t.format_date(to_day, "full"))
+        found.append(outbox.OutgoingMessage(
+            kind="notice", chat_id=account.chat_id, person_id=person_id, payload={"text": text},
+            ref=f"meeting-moved:{cell.id}:{period}", dedup_key=f"meeting-moved:{at}:{person_id}"))
+    return found
+
+
+menu_registry.add(MenuItem(
+    "meeting.move", label=N_("Move the meeting"), description=N_("Move this month's cell meeting to another day"),
+    roles=frozenset(org.CELL_LEADERS), callback=show_days, command="hoanhop", order=40,
+))
+
+
+def register(application: Application, ctx: AppContext) -> None:
+    common.install(application)
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+                                           & MOVE_REQUEST, on_text))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=f"^{CALLBACK_PREFIX}"))

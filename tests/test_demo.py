@@ -1,0 +1,61 @@
+"""`shcb demo` as a user runs it: no config, no token, no network; a transcript and a summary, exit 0,
+in well under a minute."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from bot.demo.film import available_parts, render_message
+from bot.localapi import BotMessage
+
+
+def _demo(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHCB_")}
+    env["SHCB_TELEGRAM_TOKEN"] = ""  # even an empty one: the demo needs none
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "bot", "demo", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=90)
+    return done, time.monotonic() - started
+
+
+def test_the_demo_plays_in_vietnamese_by_default(tmp_path):
+    done, seconds = _demo(tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert seconds < 60
+    out = done.stdout
+    assert "━━ Danh sách ━━" in out and "━━ Tổng kết ━━" in out
+    assert "34 đảng bộ phường, xã, 311 chi bộ" in out
+    assert "311 bí thư chi bộ và 301 phó bí thư" in out
+    assert "Số yêu cầu bị từ chối do gửi quá nhanh (429):" in out
+    included, left_out = available_parts()
+    if included:  # each feature part shows people talking to the bot
+        assert " → bot: " in out and "bot → " in out
+    if left_out:
+        assert "Chưa có (chức năng chưa xây dựng):" in out
+    assert "Traceback" not in done.stderr
+
+
+def test_the_demo_speaks_english_on_request(tmp_path):
+    done, seconds = _demo(tmp_path, "--lang", "en")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert seconds < 60
+    assert "━━ The roster ━━" in done.stdout and "━━ Summary ━━" in done.stdout
+    assert "34 ward and commune party committees, 311 party cells." in done.stdout
+    assert "Messages the bot sent:" in done.stdout
+
+
+def test_messages_are_shown_with_their_buttons_and_keyboards():
+    message = BotMessage(message_id=3, from_bot=True, text="Đồng chí chọn:\nmột trong hai", kind="text",
+                         buttons=[[("Có", "y:1"), ("Không", "n:1")], [("Hủy", "c:1")]],
+                         reply_keyboard=[["Menu"], ["Trợ giúp"]])
+    shown = render_message(message)
+    assert shown.splitlines() == [
+        "Đồng chí chọn:",
+        "      một trong hai",
+        "      [ Có ] [ Không ]",
+        "      [ Hủy ]",
+        "      ⌨ [ Menu ] [ Trợ giúp ]",
+    ]

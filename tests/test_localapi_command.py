@@ -1,0 +1,54 @@
+"""`shcb localapi`: the server standalone, started as a user would and stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+
+
+def test_standalone_server_answers_and_stops_on_sigterm(tmp_path):
+    env = {**os.environ, "SHCB_LANG": "en"}
+    (tmp_path / "config.toml").write_text('[logging]\nlevel = "DEBUG"\n')  # so every request is logged
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "localapi", "--port", "0", "--bot-username", "standalone_bot", "--no-limits"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    try:
+        printed = []
+        for line in process.stdout:  # the banner ends with the line saying how to stop
+            printed.append(line)
+            if "Ctrl+C" in line:
+                break
+        banner = "".join(printed)
+        base_url = re.search(r'base_url = "(http://127\.0\.0\.1:\d+/bot)"', banner).group(1)
+        assert "Flood control (429 Too Many Requests) is off" in banner
+        me = httpx.get(f"{base_url}123:ABC/getMe", timeout=5).json()
+        assert me["result"]["username"] == "standalone_bot"
+        process.send_signal(signal.SIGTERM)
+        rest, errors = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "stopped" in rest
+    assert "/bot<token>/getMe 200" in errors
+    assert "123:ABC" not in banner + rest + errors
+
+
+def test_busy_port_is_reported(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "bot", "localapi", "--port", str(port)],
+                                capture_output=True, text=True, env={**os.environ, "SHCB_LANG": "en"},
+                                cwd=tmp_path, timeout=30)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

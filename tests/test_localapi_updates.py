@@ -1,0 +1,206 @@
+"""Getting updates from the local Bot API server: long polling (offset, limit, timeout, one poller at a
+time) and webhooks (delivery with and without the secret token, retries, Conflict while set), through
+a real python-telegram-bot `Bot` and `Updater`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+
+import pytest
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+import telegram
+from telegram import Update
+from telegram.error import BadRequest, Conflict
+from telegram.ext import Updater
+
+from bot.localapi import LocalBotApi
+from tests.fixtures.localapi import LOCALAPI_TOKEN
+
+USER = 801
+
+
+@pytest.fixture
+async def user(localapi_client):
+    await localapi_client.create_user(USER, "Hoa", started=True)
+    return USER
+
+
+async def until(predicate, timeout: float = 5.0) -> None:
+    """Waits for a condition (checked every few milliseconds), failing after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.005)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Receiver:
+    """A webhook endpoint: records what it is sent; answers 500 to the first `fail_first` posts."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.attempts = 0
+        self.received: asyncio.Queue = asyncio.Queue()
+        self.server: tornado.httpserver.HTTPServer | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> Receiver:
+        receiver = self
+
+        class Hook(tornado.web.RequestHandler):
+            def post(self) -> None:
+                receiver.attempts += 1
+                if receiver.attempts <= receiver.fail_first:
+                    self.set_status(500)
+                    return
+                receiver.received.put_nowait((dict(self.request.headers), json.loads(self.request.body)))
+
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        self.server = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/hook", Hook)]))
+        self.server.add_sockets(sockets)
+        self.url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.stop()
+        await self.server.close_all_connections()
+
+    async def next(self) -> tuple[dict, dict]:
+        return await asyncio.wait_for(self.received.get(), 5)
+
+
+async def test_long_poll_returns_as_soon_as_an_update_arrives(localapi, localapi_bot, localapi_client, user):
+    state = localapi.bot(LOCALAPI_TOKEN)
+    polling = asyncio.create_task(localapi_bot.get_updates(timeout=10))
+    await until(lambda: state.poller == 1)
+    started = time.monotonic()
+    await localapi_client.send_text(user, "/start")
+    updates = await asyncio.wait_for(polling, 5)
+    assert time.monotonic() - started < 1.0
+    assert [u.message.text for u in updates] == ["/start"]
+    assert updates[0].message.entities[0].type == "bot_command"
+
+
+async def test_long_poll_returns_empty_after_its_timeout(localapi_bot):
+    started = time.monotonic()
+    assert await localapi_bot.get_updates(timeout=1) == ()
+    assert 0.9 <= time.monotonic() - started < 3.0
+
+
+async def test_offset_confirms_and_limit_caps(localapi, localapi_bot, localapi_client, user):
+    for text in ("một", "hai", "ba"):
+        await localapi_client.send_text(user, text)
+    assert [u.update_id for u in await localapi_bot.get_updates()] == [1, 2, 3]
+    assert [u.update_id for u in await localapi_bot.get_updates(limit=1)] == [1]
+    assert [u.message.text for u in await localapi_bot.get_updates(offset=2)] == ["hai", "ba"]
+    assert await localapi_bot.get_updates(offset=4) == ()
+    assert not localapi.bot(LOCALAPI_TOKEN).updates
+    await localapi_client.send_text(user, "bốn")
+    assert [u.update_id for u in await localapi_bot.get_updates(offset=4)] == [4]
+
+
+async def test_a_newer_poll_ends_the_older_one_with_conflict(localapi, localapi_bot):
+    state = localapi.bot(LOCALAPI_TOKEN)
+    older = asyncio.create_task(localapi_bot.get_updates(timeout=10))
+    await until(lambda: state.poller == 1)
+    assert await localapi_bot.get_updates(timeout=0) == ()
+    with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+        await asyncio.wait_for(older, 5)
+
+
+async def test_webhook_delivery_with_secret_token_and_conflict_while_set(localapi, localapi_bot, localapi_client, user):
+    async with Receiver() as receiver:
+        assert await localapi_bot.set_webhook(receiver.url, secret_token="s3cr3t_Token-1") is True
+        info = await localapi_bot.get_webhook_info()
+        assert (info.url, info.pending_update_count) == (receiver.url, 0)
+        with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
+            await localapi_bot.get_updates()
+        await localapi_client.send_text(user, "qua webhook")
+        headers, body = await receiver.next()
+        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cr3t_Token-1"
+        assert headers["Content-Type"] == "application/json"
+        assert Update.de_json(body, localapi_bot).message.text == "qua webhook"
+        await until(lambda: not localapi.bot(LOCALAPI_TOKEN).updates)  # confirmed once the receiver answered
+        assert (await localapi_bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_webhook_delivery_without_secret_token(localapi_bot, localapi_client, user):
+    async with Receiver() as receiver:
+        await localapi_bot.set_webhook(receiver.url)
+        query_id = await localapi_client.press_button(user, 1, "anything")
+        headers, body = await receiver.next()
+        assert "X-Telegram-Bot-Api-Secret-Token" not in headers
+        assert body["callback_query"]["id"] == query_id
+
+
+async def test_bad_secret_token_is_refused(localapi_bot):
+    with pytest.raises(BadRequest, match="Secret token contains unallowed characters"):
+        await localapi_bot.set_webhook("http://127.0.0.1:9/hook", secret_token="not allowed!")
+
+
+async def test_failed_deliveries_are_retried_in_order(localapi_bot, localapi_client, user):
+    async with Receiver(fail_first=2) as receiver:
+        await localapi_bot.set_webhook(receiver.url)
+        await localapi_client.send_text(user, "một")
+        await localapi_client.send_text(user, "hai")
+        texts = [(await receiver.next())[1]["message"]["text"] for _ in range(2)]
+        assert texts == ["một", "hai"] and receiver.attempts == 4
+        info = await localapi_bot.get_webhook_info()
+        assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+
+
+async def test_updates_wait_while_the_webhook_is_down_then_poll_after_delete(localapi, localapi_bot, localapi_client, user):
+    await localapi_bot.set_webhook(f"http://127.0.0.1:{free_port()}/nobody")
+    await localapi_client.send_text(user, "chờ")
+    state = localapi.bot(LOCALAPI_TOKEN)
+    await until(lambda: state.webhook.last_error_message is not None)
+    assert (await localapi_bot.get_webhook_info()).pending_update_count == 1
+    assert await localapi_bot.delete_webhook() is True
+    assert [u.message.text for u in await localapi_bot.get_updates()] == ["chờ"]
+    await localapi_bot.set_webhook(f"http://127.0.0.1:{free_port()}/nobody")
+    await localapi_bot.delete_webhook(drop_pending_updates=True)
+    assert await localapi_bot.get_updates() == ()
+
+
+async def test_ptb_updater_polls(localapi_bot, localapi_client, user):
+    queue: asyncio.Queue = asyncio.Queue()
+    updater = Updater(localapi_bot, queue)
+    async with updater:
+        await updater.start_polling(poll_interval=0, timeout=5)
+        await localapi_client.send_text(user, "/start")
+        update = await asyncio.wait_for(queue.get(), 5)
+        await updater.stop()
+    assert update.message.text == "/start"
+
+
+async def test_ptb_updater_webhook_takes_our_deliveries(localapi_bot, localapi_client, user):
+    queue: asyncio.Queue = asyncio.Queue()
+    updater = Updater(localapi_bot, queue)
+    port = free_port()
+    async with updater:
+        await updater.start_webhook(listen="127.0.0.1", port=port, url_path="hook", secret_token="abc_123",
+                                    webhook_url=f"http://127.0.0.1:{port}/hook")
+        await localapi_client.send_text(user, "/start")
+        update = await asyncio.wait_for(queue.get(), 5)
+        await updater.stop()
+    assert update.message.text == "/start"
+
+
+async def test_stopping_the_server_answers_a_waiting_long_poll(clock):
+    server = LocalBotApi(clock=clock)
+    await server.start()
+    async with telegram.Bot("5:STOP", base_url=server.base_url) as bot:
+        polling = asyncio.create_task(bot.get_updates(timeout=30))
+        await until(lambda: server.bot("5:STOP").poller == 1)
+        await server.stop()
+        assert await asyncio.wait_for(polling, 3) == ()

@@ -1,0 +1,108 @@
+"""`shcb shell`: choosing a person, chatting, numbered buttons, /contact, /as, --db kept between runs;
+as a process fed by a pipe, and in-process on the end-to-end stage for the buttons."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import i18n
+from bot.rules.phone import national_phone
+from bot.shell import Shell
+
+
+def _shell(tmp_path, lines: list[str], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHCB_")}
+    env["SHCB_LANG"] = "en"
+    return subprocess.run([sys.executable, "-m", "bot", "shell", *args], cwd=tmp_path, env=env,
+                          input="".join(line + "\n" for line in lines), capture_output=True, text=True,
+                          timeout=90)
+
+
+def _answers_after(out: str, typed: str) -> list[str]:
+    """The bot lines printed after the echoed input line `> typed`, up to the next input."""
+    lines = out.splitlines()
+    start = lines.index(f"> {typed}")
+    found = []
+    for line in lines[start + 1:]:
+        if line.startswith(("> ", "? ")):
+            break
+        if line.startswith("bot"):
+            found.append(line)
+    return found
+
+
+def test_pick_a_person_by_search_and_number_then_chat(tmp_path):
+    done = _shell(tmp_path, ["Nam Ngạn 2", "1", "xin chào", "/contact", "/quit"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "Loading the generated roster (seed 7)" in out
+    assert "   1. " in out and "… and " in out  # the first list is long, the search narrows it
+    assert "You are now " in out and ", Nam Ngạn 2." in out
+    # Choosing a person presses Start, as Telegram does; every input gets an answer printed.
+    for typed in ("/start", "xin chào", "/contact"):
+        assert _answers_after(out, typed), f"no answer to {typed!r}:\n{out}"
+    assert "Traceback" not in done.stderr
+
+
+def test_as_phone_and_switching_person(tmp_path):
+    phone = "84399970239"  # Dương Đức Toàn, secretary of Trường Mầm non Đông Cương (generated, seed 7)
+    done = _shell(tmp_path, ["/as", "Nam Ngạn 1", "1", "/quit"], "--as", national_phone(phone))
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "You are now Dương Đức Toàn — secretary, Trường Mầm non Đông Cương." in out
+    assert out.count("You are now ") == 2 and ", Nam Ngạn 1." in out
+    assert out.count("> /start") == 2
+
+
+def test_an_unknown_phone_is_refused(tmp_path):
+    done = _shell(tmp_path, [], "--as", "0912 000 000")
+    assert done.returncode == 2
+    assert "Nobody in the roster has the phone number 0912 000 000." in done.stdout
+
+
+def test_the_database_is_kept_between_runs(tmp_path):
+    db = tmp_path / "shell.sqlite3"
+    first = _shell(tmp_path, ["/contact", "/quit"], "--as", "0399970239", "--db", str(db))
+    assert first.returncode == 0 and "Loading the generated roster" in first.stdout
+    second = _shell(tmp_path, ["/quit"], "--as", "0399970239", "--db", str(db))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Loading the generated roster" not in second.stdout
+    # Joined in the first run: the same Telegram user id finds the same linked account.
+    assert _answers_after(second.stdout, "/start") != _answers_after(first.stdout, "/start")
+
+
+@pytest.mark.e2e
+async def test_buttons_are_numbered_and_a_number_presses_one(e2e, monkeypatch):
+    async def pick(update, context):
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Đỏ", callback_data="colour:red"),
+                                          InlineKeyboardButton("Xanh", callback_data="colour:blue")]])
+        await update.message.reply_text("Chọn màu", reply_markup=keyboard)
+
+    async def chosen(update, context):
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_text(f"Đã chọn {update.callback_query.data}")
+
+    e2e.app.add_handler(CommandHandler("pick", pick))
+    e2e.app.add_handler(CallbackQueryHandler(chosen, pattern="^colour:"))
+    secretary = await e2e.person("secretary")
+    await e2e.chat_as(secretary)  # joined already, so that the feature handlers leave /pick alone
+    monkeypatch.setattr(i18n, "_cli_language", "en")
+    script = iter(["/pick", "3", "2", "/quit"])
+
+    async def read_line():
+        return next(script, None)
+
+    out = io.StringIO()
+    shell = Shell(e2e, out, read_line, echo_input=True)
+    assert await shell.run(as_phone=secretary.phone) == 0
+    text = out.getvalue()
+    assert "bot: Chọn màu" in text and "(1) Đỏ   (2) Xanh" in text
+    assert "There is no button 3." in text
+    assert "bot (edited): Đã chọn colour:blue" in text
