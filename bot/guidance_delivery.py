@@ -7,6 +7,7 @@ does the rest and calls `on_settled` when every copy has settled, which reports 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 from dataclasses import dataclass
@@ -64,8 +65,6 @@ def copy_payload(t: i18n.Translator, *, text: str, parse_mode: str | None, month
 
 
 def _escape(text: str) -> str:
-    import html
-
     return html.escape(text, quote=False)
 
 

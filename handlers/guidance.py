@@ -33,7 +33,7 @@ from bot.rules.text_split import visible_text
 from bot.sender import send_now
 from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
-from storage import codec, drafts, org
+from storage import accounts, codec, drafts, org
 from storage import guidance as store
 from storage.guidance import Attachment
 
@@ -316,16 +316,14 @@ def _attachments(data: dict) -> list[Attachment]:
 
 
 async def _scope_unit(ctx: AppContext, actor: common.Actor, data: dict) -> org.Unit:
-    """What the guidance is "from": the ward when it goes to one ward's cells, else the city."""
-    wards = await _sender_wards(ctx, actor)
-    chosen = [w for w in wards if w.id in (data.get("wards") or [])]
-    if len(chosen) == 1 or len(wards) == 1:
-        return (chosen or wards)[0]
+    """Who the guidance is "from": the city for city staff, else the staff member's ward."""
     for unit_id in rules.sender_units(actor.scope.anchors):
         unit = await org.get_unit(ctx.db, unit_id)
         if unit is not None and unit.kind == "city":
             return unit
-    return wards[0]
+    wards = await _sender_wards(ctx, actor)
+    chosen = [w for w in wards if w.id in (data.get("wards") or [])]
+    return (chosen or wards)[0]
 
 
 async def _preview(update: Update, ctx: AppContext, actor: common.Actor, data: dict) -> None:
@@ -343,8 +341,6 @@ async def _preview(update: Update, ctx: AppContext, actor: common.Actor, data: d
     await _save(ctx, actor, PREVIEW, data)
     await send_now(ctx, update.get_bot(), update.effective_chat.id, payload)
     recipients = await delivery.recipients_for(ctx, [c.id for c in cells], data["audience"])
-    from storage import accounts
-
     joined = await accounts.for_people(ctx.db, [r.person_id for r in recipients])
     missing = [r.person_id for r in recipients if r.person_id not in joined]
     lines = [_("Above is the preview, exactly as each recipient will receive it."),
@@ -388,17 +384,18 @@ async def _confirm(update: Update, context: Any, actor: common.Actor, data: dict
         text = t.ngettext("Scheduled: it will go to {n} person at {when} (Vietnam time).",
                           "Scheduled: it will go to {n} people at {when} (Vietnam time).", queued.queued).format(
             n=t.format_number(queued.queued), when=t.format_datetime(scheduled_at, "short"))
-        buttons = _kb([[(_("Cancel this send"), f"{delivery.UNSCHEDULE}{queued.guidance_id}")]])
+        button = {"text": _("Cancel this send"), "callback_data": f"{delivery.UNSCHEDULE}{queued.guidance_id}"}
     else:
         text = t.ngettext("Sending to {n} person now. You will get the results here when it has gone out.",
                           "Sending to {n} people now. You will get the results here when it has gone out.",
                           queued.queued).format(n=t.format_number(queued.queued))
-        buttons = _kb([[(_("🔄 Progress"), f"{delivery.PROGRESS}{queued.guidance_id}")]])
+        button = {"text": _("🔄 Progress"), "callback_data": f"{delivery.PROGRESS}{queued.guidance_id}"}
     if queued.not_joined:
         text += "\n" + t.ngettext("{n} recipient has not joined the bot and cannot receive it.",
                                   "{n} recipients have not joined the bot and cannot receive it.",
                                   len(queued.not_joined)).format(n=len(queued.not_joined))
-    await common.reply(update, text, reply_markup=buttons)
+    # Paced with the sender's messages to this chat, so it comes before the results.
+    await send_now(ctx, update.get_bot(), update.effective_chat.id, {"text": text, "buttons": [[button]]})
 
 
 async def on_schedule_text(update: Update, context: Any) -> None:

@@ -67,6 +67,13 @@ async def wait_until(predicate, timeout=10.0):
         await asyncio.sleep(0.05)
 
 
+async def delivered_report(user, timeout=10.0):
+    """The author's results message, whenever it came (before or after "Sending…")."""
+    async def find():
+        return next((m for m in await user.bot_messages() if _("The guidance has been delivered.") in m.text), None)
+    return await wait_until(find, timeout)
+
+
 async def copies(user):
     return [m for m in await user.bot_messages() if "gd:ack:" in "".join(d for row in m.buttons for _l, d in row)
             or m.text.startswith(_("Guidance for the cell meeting of {month}").split("{")[0][:10])]
@@ -92,7 +99,10 @@ async def test_compose_preview_and_send_now_to_every_secretary_and_deputy(e2e):
     assert [label for row in shown[-1].buttons for label, _d in row] == [_("Received")]
     assert str(len(recipients)) in summary.text
     await staff.press("gc:send")
-    sending = await staff.wait_for(lambda m: str(len(recipients)) in m.text)
+    sending_text = vi.ngettext("Sending to {n} person now. You will get the results here when it has gone out.",
+                               "Sending to {n} people now. You will get the results here when it has gone out.",
+                               len(recipients)).format(n=len(recipients))
+    sending = await wait_until(lambda: _message_with(staff, sending_text))
     assert any(d.startswith("gd:prog:") for row in sending.buttons for _l, d in row)
     guidance = await latest_guidance(e2e)
     for user in recipients:
@@ -100,7 +110,7 @@ async def test_compose_preview_and_send_now_to_every_secretary_and_deputy(e2e):
         assert ack_data(copy) == f"gd:ack:{guidance.id}"
         assert len([m for m in await user.bot_messages() if TEXT in m.text]) == 1
     # When every copy has gone out, the author gets the results.
-    result = await staff.wait_for(lambda m: _("The guidance has been delivered.") in m.text, timeout=10)
+    result = await delivered_report(staff)
     assert any(d == f"gd:resend:{guidance.id}" for row in result.buttons for _l, d in row)
     assert (await store.get(e2e.db, guidance.id)).status == "sent"
     assert await store.sent_for_month(e2e.db, guidance.scope_unit_id, "2026-12")
@@ -141,6 +151,10 @@ async def test_a_schedule_fires_at_its_time_once_across_restarts(e2e):
     await recipients[0].idle(settle=0.5)
     for user in recipients:
         assert len([m for m in await user.bot_messages() if TEXT in m.text]) == 1
+
+
+async def _message_with(user, text):
+    return next((m for m in await user.bot_messages() if text in m.text), None)
 
 
 async def _settled(e2e, guidance_id):
@@ -270,7 +284,7 @@ async def test_receipts_count_once_and_resend_goes_to_those_who_have_not_confirm
     await first.press(f"gd:ack:{guidance_id}", copy)                    # again: still once
     await wait_until(lambda: _answers(first, 2))
     assert list((await store.receipts(e2e.db, guidance_id)).keys()) == [first.person.id]
-    await staff.wait_for(lambda m: _("The guidance has been delivered.") in m.text, timeout=10)
+    await delivered_report(staff)
     await staff.press(f"gd:prog:{guidance_id}")
     report = await staff.reply()
     assert second.person.full_name in report.text and first.person.full_name not in report.text
@@ -295,7 +309,7 @@ async def test_a_blocked_recipient_is_reported_unreachable_by_name(e2e):
     await compose(staff)
     await preview(staff)
     await staff.press("gc:send")
-    result = await staff.wait_for(lambda m: _("The guidance has been delivered.") in m.text, timeout=10)
+    result = await delivered_report(staff)
     assert blocked.person.full_name in result.text and _("unreachable") in result.text
     account = await e2e.db.fetchone("SELECT unreachable FROM accounts WHERE person_id = ?", (blocked.person.id,))
     assert account["unreachable"] == 1
@@ -314,7 +328,7 @@ async def test_flood_limits_tightened_mid_send_are_honoured_and_nothing_is_lost(
     for user in recipients:
         assert len([m for m in await user.bot_messages() if TEXT in m.text]) == 1
     e2e.server.limits.global_per_second, e2e.server.limits.global_burst = 30.0, 30
-    await staff.wait_for(lambda m: _("The guidance has been delivered.") in m.text, timeout=15)
+    await delivered_report(staff, timeout=15)
 
 
 async def test_huongdan_shows_the_months_guidance_to_a_secretary(e2e):
@@ -365,3 +379,48 @@ async def test_options_survive_a_restart_and_edit_changes_the_text(e2e):
     assert deputies
     await deputies[0].idle(settle=0.3)
     assert not [m for m in await deputies[0].bot_messages() if "Nội dung đã sửa." in m.text]
+
+
+async def test_a_send_that_finished_just_before_a_crash_is_still_reported(e2e):
+    from bot import guidance_delivery as delivery
+    from storage import org
+
+    staff = await staff_of(e2e)
+    await leaders(e2e, limit=2)
+    await e2e.stop_app()
+    ward = next(w for w in await org.units_of_kind(e2e.db, "ward") if w.name == WARD)
+    cells = await org.cells_under(e2e.db, ward.id)
+    queued = await delivery.confirm(e2e.ctx, author_person_id=staff.person.id, scope_unit_id=ward.id,
+                                    month="2026-12", text=TEXT, parse_mode="HTML", audience="leaders",
+                                    cell_ids=[c.id for c in cells], attachments=[])
+    async with e2e.db.transaction() as conn:   # every copy went out; the process died before reporting
+        await conn.execute("UPDATE outbox SET status = 'sent' WHERE ref = ?", (store.ref(queued.guidance_id),))
+    await e2e.start_app()
+    report = await delivered_report(staff)
+    assert f"gd:resend:{queued.guidance_id}" in [d for row in report.buttons for _l, d in row]
+    assert (await store.get(e2e.db, queued.guidance_id)).status == "sent"
+
+
+async def test_city_staff_send_to_chosen_wards(e2e):
+    from storage import org
+
+    city_staff = await e2e.chat_as(await e2e.person("city_staff"))
+    await compose(city_staff)
+    await city_staff.press("gc:wards:pick")
+    picker = await city_staff.reply()
+    wards = [d for row in picker.buttons for _l, d in row if d.startswith("gc:ward:")]
+    assert len(wards) == min(20, len(await org.units_of_kind(e2e.db, "ward")))   # a page at a time
+    for data in wards[:2]:
+        await city_staff.press(data)
+        await city_staff.reply()
+    await city_staff.press("gc:done")
+    await city_staff.wait_for(lambda m: any(d == "gc:preview" for row in m.buttons for _l, d in row))
+    await preview(city_staff)
+    await city_staff.press("gc:send")
+    await city_staff.reply()
+    guidance = await latest_guidance(e2e)
+    chosen = [int(d.split(":")[-1]) for d in wards[:2]]
+    expected = sorted([c.id for c in await org.cells_under(e2e.db, chosen[0])] +
+                      [c.id for c in await org.cells_under(e2e.db, chosen[1])])
+    assert await store.cell_ids(e2e.db, guidance.id) == expected
+    assert (await org.get_unit(e2e.db, guidance.scope_unit_id)).kind == "city"

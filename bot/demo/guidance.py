@@ -16,15 +16,23 @@ def _has(message, prefix: str) -> bool:
     return any(data.startswith(prefix) for row in message.buttons for _label, data in row)
 
 
+async def _chat(film, person, **options):
+    """The person's chat, the one already on screen if an earlier part opened it (one transcript each)."""
+    for user in getattr(film, "_users", ()):
+        if getattr(user.person, "id", None) == person.id:
+            return user
+    return await film.chat_as(person, **options)
+
+
 async def play(film) -> None:
     _ = film.gettext
     film.scene(_("The ward sends December's guidance to its cells"))
-    staff = await film.chat_as(await film.person("ward_staff", ward=WARD))
+    staff = await _chat(film, await film.person("ward_staff", ward=WARD))
     secretary = await film.person("secretary", ward=WARD, cell=CELL)
     watched = None
     leaders = await film.people(["secretary", "deputy"], ward=WARD)
     for person in leaders:   # every secretary and deputy of the ward has joined; one is on screen
-        user = await film.chat_as(person, echo=person.id == secretary.id)
+        user = await _chat(film, person, echo=person.id == secretary.id)
         if person.id == secretary.id:
             watched = user
     film.say(_("All {n} secretaries and deputies of {ward} have joined the bot; we follow one of them.").format(
@@ -46,7 +54,8 @@ async def play(film) -> None:
     await staff.press("gc:preview")
     await staff.wait_for(lambda m: _has(m, "gc:send"), timeout=10)
     await staff.press("gc:send")
-    await staff.reply()
+    # "Sending…" and, once every copy has gone, the results: in either order.
+    report = await staff.wait_for(lambda m: _has(m, "gd:resend:"), timeout=20)
     await film.settle()
     latest = await store.latest(film.db)
     film.count(N_("guidance copies delivered"),
@@ -59,6 +68,5 @@ async def play(film) -> None:
     film.count(N_("receipts confirmed"))
 
     film.say(_("The ward staff member looks at the results:"))
-    report = await staff.wait_for(lambda m: _has(m, "gd:prog:") and _has(m, "gd:resend:"), timeout=10)
     await staff.press(next(d for row in report.buttons for _l, d in row if d.startswith("gd:prog:")), report)
     await staff.reply()
