@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import logging
 import sys
+from pathlib import Path
 
 from bot import i18n
 from bot.config import ConfigError, load_config
@@ -83,6 +84,17 @@ def load_config_or_exit(args: argparse.Namespace):
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def existing_database(config) -> Path | None:
+    """The configured database file, or None, said on stderr, when there is none yet: commands that
+    read the roster must not create an empty database."""
+    path = Path(config.storage.path)
+    if path.exists():
+        return path
+    print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
+        path=path), file=sys.stderr)
+    return None
 
 
 def setup_logging(level: str) -> None:

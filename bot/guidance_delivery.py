@@ -147,12 +147,9 @@ async def cancel_scheduled(ctx: AppContext, guidance_id: int) -> bool:
     """A scheduled guidance whose time has not come: nothing of it will be sent. False when too late."""
     now = codec.instant(ctx.clock.now())
     async with ctx.db.transaction() as conn:
-        row = await (await conn.execute("SELECT status, scheduled_at FROM guidance WHERE id = ?",
-                                        (guidance_id,))).fetchone()
-        if row is None or row["status"] != store.SCHEDULED or (row["scheduled_at"] or "") <= now:
+        if not await store.cancel_if_scheduled(conn, guidance_id, now):
             return False
         await outbox.cancel_pending(conn, store.ref(guidance_id))
-        await store.set_status(conn, guidance_id, store.CANCELLED)
     return True
 
 

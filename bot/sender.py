@@ -27,8 +27,6 @@ import contextlib
 import fcntl
 import functools
 import importlib
-import importlib.util
-import sys
 import logging
 import time
 import warnings
@@ -47,12 +45,6 @@ from bot.rules.text_split import TELEGRAM_TEXT_LIMIT, split_text, visible_length
 from storage import accounts, codec, outbox
 
 log = logging.getLogger(__name__)
-
-# httpcore asks `import sniffio` on every request; without sniffio installed that failed import searches
-# sys.path each time (about half a millisecond, a sixth of a message's cost at full speed). Recording the
-# absence makes the same ImportError immediate; behaviour is unchanged.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 CAPTION_LIMIT = 1024
 CLAIM_BATCH = 50

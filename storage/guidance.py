@@ -165,6 +165,15 @@ async def set_status(conn: aiosqlite.Connection, guidance_id: int, status: str, 
                        (status, sent_at, guidance_id))
 
 
+async def cancel_if_scheduled(conn: aiosqlite.Connection, guidance_id: int, now: str) -> bool:
+    """Inside the caller's transaction: mark a scheduled guidance whose time has not come cancelled.
+    False when there is no such guidance, it is not scheduled, or its time has come."""
+    cursor = await conn.execute(
+        "UPDATE guidance SET status = ? WHERE id = ? AND status = ? AND coalesce(scheduled_at, '') > ?",
+        (CANCELLED, guidance_id, SCHEDULED, now))
+    return cursor.rowcount == 1
+
+
 async def next_resend_round(conn: aiosqlite.Connection, guidance_id: int) -> int:
     await conn.execute("UPDATE guidance SET resend_rounds = resend_rounds + 1, status = ? WHERE id = ?",
                        (SENDING, guidance_id))

@@ -308,7 +308,7 @@ async def test_ward_staff_replace_a_secretary_in_chat(e2e):
     old = await e2e.person("secretary", ward=WARD, cell=CELL)
     o = await e2e.chat_as(old)
     new = next(p for p in await e2e.people("member", ward=WARD, cell=CELL) if p.phone)
-    n = await e2e.chat_as(new)
+    await e2e.chat_as(new)
     await o.send("/menu")  # the old secretary's chat has its list
     await o.reply()
 

@@ -13,7 +13,6 @@ from telegram.request import HTTPXRequest
 from bot import sender as sender_module
 from bot.config import Config
 from bot.context import AppContext
-from bot.localapi import Limits
 from bot.sender import DrainReport, Sender, drain, plan
 from bot.stage import free_port
 from storage import accounts, codec, outbox

@@ -11,10 +11,9 @@ import argparse
 import asyncio
 import sys
 from datetime import date, datetime, time
-from pathlib import Path
 
 from bot import i18n
-from bot.cli import common_parent, load_config_or_exit
+from bot.cli import common_parent, existing_database, load_config_or_exit
 from bot.i18n import N_, cli_gettext as _
 from bot.rules.phone import mask_phone
 from bot.rules.text import fold
@@ -129,10 +128,8 @@ async def collect(db: Database, since: date | None, ward: str | None, t: i18n.Tr
 
 def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    path = Path(config.storage.path)
-    if not path.exists():
-        print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
-            path=path), file=sys.stderr)
+    path = existing_database(config)
+    if path is None:
         return REFUSED
 
     async def work():

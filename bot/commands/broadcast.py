@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bot import i18n
-from bot.cli import common_parent, load_config_or_exit, setup_logging
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.clock import SystemClock, parse_instant
 from bot.i18n import cli_gettext as _
 from bot.rules import guidance as rules
@@ -91,9 +91,7 @@ def run(args: argparse.Namespace) -> int:
         if month is None:
             print(_("--month: not a month (YYYY-MM): {value!r}").format(value=args.month), file=sys.stderr)
             return USAGE
-    if not Path(config.storage.path).exists():
-        print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
-            path=config.storage.path), file=sys.stderr)
+    if existing_database(config) is None:
         return FAILED
     audience = rules.SECRETARIES if args.secretaries_only else rules.LEADERS
     return asyncio.run(_work(config, clock, args, text, attachments, at, month, audience))

@@ -10,10 +10,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
 
 from bot import i18n
-from bot.cli import common_parent, load_config_or_exit, setup_logging
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.clock import SystemClock
 from bot.i18n import cli_gettext as _
 from bot.rules import access
@@ -85,10 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if phone is None:
         print(_("{value!r} is not a Vietnamese phone number.").format(value=args.phone), file=sys.stderr)
         return USAGE
-    path = Path(config.storage.path)
-    if not path.exists():
-        print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
-            path=path), file=sys.stderr)
+    path = existing_database(config)
+    if path is None:
         return REFUSED
 
     async def work():

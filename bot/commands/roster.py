@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot import i18n
-from bot.cli import common_parent, load_config_or_exit, setup_logging
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.clock import SystemClock
 from bot.i18n import cli_gettext as _
 from bot.roster import reader, report, writer
@@ -87,16 +87,6 @@ def _check_suffix(path: str) -> bool:
     return False
 
 
-def _database_path(config) -> Path | None:
-    """The configured database, or None (said on stderr) when there is none yet."""
-    path = Path(config.storage.path)
-    if path.exists():
-        return path
-    print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
-        path=path), file=sys.stderr)
-    return None
-
-
 def run_import(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     setup_logging(config.logging.level)
@@ -125,7 +115,7 @@ def run_export(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     if not _check_suffix(args.file):
         return USAGE
-    path = _database_path(config)
+    path = existing_database(config)
     if path is None:
         return REFUSED
 
@@ -148,7 +138,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_stats(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    path = _database_path(config)
+    path = existing_database(config)
     if path is None:
         return REFUSED
 

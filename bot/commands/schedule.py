@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bot import i18n
-from bot.cli import common_parent, load_config_or_exit, setup_logging
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.clock import SystemClock
 from bot.i18n import cli_gettext as _
 from bot.reminder_facts import load, settings_from_config
@@ -71,15 +71,6 @@ def _unit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cell", metavar=_("NAME"), help=_("one cell of that ward"))
 
 
-def _open_or_say(config) -> Path | None:
-    path = Path(config.storage.path)
-    if path.exists():
-        return path
-    print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
-        path=path), file=sys.stderr)
-    return None
-
-
 def _pick(units: list[org.Unit], name: str, what: str) -> org.Unit | None:
     """The unit named `name` (folded; an exact name, else the only one containing it), or None, said."""
     key = fold(name)
@@ -113,7 +104,7 @@ def run_show(args: argparse.Namespace) -> int:
     except ValueError:
         print(_("--month: not a month YYYY-MM: {value!r}").format(value=period), file=sys.stderr)
         return USAGE
-    path = _open_or_say(config)
+    path = existing_database(config)
     if path is None:
         return FAILED
     return asyncio.run(_show(config, path, period, args.ward))
@@ -186,7 +177,7 @@ def run_set(args: argparse.Namespace) -> int:
         print(_("The {rule} reminder goes to the ward's staff: set it for the ward, without --cell.").format(
             rule=args.rule), file=sys.stderr)
         return USAGE
-    path = _open_or_say(config)
+    path = existing_database(config)
     if path is None:
         return FAILED
 
@@ -211,7 +202,7 @@ def run_set(args: argparse.Namespace) -> int:
 def run_unset(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     setup_logging(config.logging.level)
-    path = _open_or_say(config)
+    path = existing_database(config)
     if path is None:
         return FAILED
 

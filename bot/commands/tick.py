@@ -14,10 +14,9 @@ import asyncio
 import importlib
 import importlib.util
 import sys
-from pathlib import Path
 
 from bot import i18n
-from bot.cli import common_parent, load_config_or_exit, setup_logging
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.clock import ManualClock, parse_instant
 from bot.context import AppContext
 from bot.i18n import cli_gettext as _
@@ -61,9 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         print(_("--now: not an ISO date and time: {value!r}").format(value=args.now), file=sys.stderr)
         return USAGE
-    if not Path(config.storage.path).exists():
-        print(_("There is no database at {path} yet: import a roster first (shcb roster import FILE).").format(
-            path=config.storage.path), file=sys.stderr)
+    if existing_database(config) is None:
         return FAILED
     return asyncio.run(_work(config, now, send=not args.no_send))
 

@@ -47,7 +47,7 @@ async def play(film) -> None:
     moving_cell = next(c for c in cells if c.id != watched_cell.id)
     watched = await _on_screen(film, await film.person("secretary", ward=WARD, cell=CELL))
     mover = await _on_screen(film, await film.person("secretary", ward=WARD, cell=moving_cell.name))
-    staff = await _on_screen(film, await film.person("ward_staff", ward=WARD))
+    await _on_screen(film, await film.person("ward_staff", ward=WARD))
     # every secretary and deputy of the ward has joined (most in the guidance part); the others are off screen
     for person in await film.people(["secretary", "deputy"], ward=WARD):
         if person.id not in (watched.person.id, mover.person.id):
