@@ -22,12 +22,13 @@ from urllib.parse import urlsplit
 
 import httpx
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.context import AppContext
 from bot.logging_setup import protect
+from bot.rate_limit import ChatPacedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,15 @@ def _tls_context() -> ssl.SSLContext:
 
 def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
     """The Application for this context: token and Bot API address from its config, Telegram's overall
-    rate limit respected (429s retried up to three times), Vietnam time for the JobQueue, updates
+    and per-chat limits respected (429s retried up to three times), Vietnam time for the JobQueue, updates
     handled one at a time (conversation state and drafts need that order)."""
     telegram = ctx.config.telegram
     builder = (
         ApplicationBuilder()
         .token(telegram.token)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Telegram's overall and per-chat limits, the same figures the outbox sender paces to.
+        .rate_limiter(ChatPacedRateLimiter(overall_max_rate=ctx.config.sender.overall_per_second,
+                                           per_chat_interval=ctx.config.sender.per_chat_interval_seconds))
         .defaults(Defaults(tzinfo=ctx.clock.tz))
         .concurrent_updates(False)
         .post_init(_post_init)

@@ -79,13 +79,12 @@ async def test_the_2nd_at_seven_each_secretary_and_deputy_gets_exactly_one_remin
     leaders = await h.people(role=list(org.CELL_LEADERS))
     assert len(leaders) == 612
     # 612 messages at Telegram's 30/s would take 20 s. Pacing is the sender's tests' business, so here the
-    # server's limits are off, the sender's pace is raised (it takes effect at the restart), and PTB's own
-    # overall limiter (AIORateLimiter, 30/s by default, built by bot/app.py) is lifted on the running bot.
-    # The restart comes before the 612 join, so the menu's start-up resync has no chats to republish.
+    # server's limits are off and the overall pace (the sender's and the application's rate limiter's) is
+    # raised; it takes effect at the restart. The restart comes before the 612 join, so the menu's
+    # start-up resync has no chats to republish.
     h.server.limits.enabled = False
     h.config.sender.overall_per_second = 5000.0
     await restarted(h)
-    h.app.bot.rate_limiter._base_limiter = None
     users = [await h.chat_as(person, link=True) for person in leaders]
     assert not await outbox.by_ref(h.db, "reminder:committee:2026-12")
 

@@ -220,6 +220,9 @@ PART_TITLES = {
     "onboarding": N_("people join"),
     "guidance": N_("the ward's guidance"),
     "reminders": N_("reminders"),
+    "roll_call": N_("the two roll calls and the meeting record"),
+    "recommendations": N_("recommendations and their answers"),
+    "report": N_("the ward's report before the 10th"),
 }
 
 
