@@ -52,6 +52,16 @@ class Database:
             await db.migrate()
         return db
 
+    @classmethod
+    @asynccontextmanager
+    async def connect(cls, path: str | Path, *, migrate: bool = True) -> AsyncIterator["Database"]:
+        """`async with Database.connect(path) as db:` — opened (and migrated), closed however it ends."""
+        db = await cls.open(path, migrate=migrate)
+        try:
+            yield db
+        finally:
+            await db.close()
+
     async def close(self) -> None:
         await self.conn.close()
 

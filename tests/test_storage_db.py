@@ -44,3 +44,12 @@ async def test_foreign_keys_are_enforced(db):
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as conn:
             await conn.execute("INSERT INTO memberships (person_id, unit_id, role, valid_from) VALUES (99, 99, 'member', '2026-01-01')")
+
+
+async def test_connect_closes_the_database_even_when_the_work_fails(tmp_path):
+    with pytest.raises(RuntimeError):
+        async with Database.connect(tmp_path / "c.sqlite3") as db:
+            assert await db.schema_version() == migrations()[-1][0]
+            raise RuntimeError("the work failed")
+    with pytest.raises(ValueError):  # sqlite3 refuses a closed connection
+        await db.fetchval("SELECT 1")

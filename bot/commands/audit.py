@@ -133,11 +133,8 @@ def run(args: argparse.Namespace) -> int:
         return REFUSED
 
     async def work():
-        db = await Database.open(path)
-        try:
+        async with Database.connect(path) as db:
             return await collect(db, args.since, args.ward, i18n.cli())
-        finally:
-            await db.close()
 
     lines = asyncio.run(work())
     if isinstance(lines, str):

@@ -123,8 +123,7 @@ async def _work(config, clock, args, text, attachments, at, month, audience) -> 
     from storage.guidance import Attachment
 
     t = i18n.cli()
-    db = await Database.open(config.storage.path)
-    try:
+    async with Database.connect(config.storage.path) as db:
         ctx = AppContext(config=config, db=db, clock=clock)
         scope, candidates = await _find_scope(db, config, args.ward)
         if scope is None:
@@ -166,8 +165,6 @@ async def _work(config, clock, args, text, attachments, at, month, audience) -> 
         print(visible_text(delivery.report_text(t, result, scope_name=scope.name, now=clock.now())))
         counts = await outbox.counts_by_status(db, store.ref(guidance_id))
         return FAILED if counts.get("failed") else OK
-    finally:
-        await db.close()
 
 
 async def _send(ctx, config) -> int:

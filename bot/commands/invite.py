@@ -89,11 +89,8 @@ def run(args: argparse.Namespace) -> int:
         return REFUSED
 
     async def work():
-        db = await Database.open(path)
-        try:
+        async with Database.connect(path) as db:
             made = await create_invite(db, phone, SystemClock(config.tz))
-        finally:
-            await db.close()
         username = await bot_username(config) if not isinstance(made, str) else None
         return made, username
 

@@ -99,12 +99,9 @@ def run_import(args: argparse.Namespace) -> int:
         return REFUSED
 
     async def work():
-        db = await Database.open(config.storage.path)
-        try:
+        async with Database.connect(config.storage.path) as db:
             return await import_rows(db, validation.rows, SystemClock(config.tz), config.organisation.name,
                                      source=Path(args.file).name)
-        finally:
-            await db.close()
 
     summary = asyncio.run(work())
     print("\n".join(report.summary_lines(args.file, summary, time.monotonic() - started, t)))
@@ -120,11 +117,8 @@ def run_export(args: argparse.Namespace) -> int:
         return REFUSED
 
     async def work():
-        db = await Database.open(path)
-        try:
+        async with Database.connect(path) as db:
             return await roster_storage.roster_entries(db)
-        finally:
-            await db.close()
 
     entries = asyncio.run(work())
     rows = [RosterRow(e.ward, e.cell, e.full_name, e.role, e.phone, e.exempt, number)
@@ -143,11 +137,8 @@ def run_stats(args: argparse.Namespace) -> int:
         return REFUSED
 
     async def work():
-        db = await Database.open(path)
-        try:
+        async with Database.connect(path) as db:
             return await roster_storage.roster_stats(db)
-        finally:
-            await db.close()
 
     print("\n".join(report.stats_table(asyncio.run(work()), i18n.cli())))
     return OK

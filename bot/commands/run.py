@@ -75,9 +75,6 @@ async def _serve(config, mode: str) -> None:
     from bot.context import AppContext
     from storage.db import Database
 
-    db = await Database.open(config.storage.path)
-    try:
+    async with Database.connect(config.storage.path) as db:
         ctx = AppContext(config=config, db=db, clock=SystemClock(config.tz))
         await run_app(ctx, mode=mode)
-    finally:
-        await db.close()

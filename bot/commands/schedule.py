@@ -112,8 +112,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 async def _show(config, path: Path, period: str, ward_name: str | None) -> int:
     t = i18n.cli()
-    db = await Database.open(path)
-    try:
+    async with Database.connect(path) as db:
         ward_ids = None
         if ward_name is not None:
             ward, _cell = await _resolve(db, ward_name, None)
@@ -123,8 +122,6 @@ async def _show(config, path: Path, period: str, ward_name: str | None) -> int:
         settings = settings_from_config(config.reminders, config.tz)
         facts, directory = await load(db, [period], ward_ids=ward_ids, with_guidance=False)
         log = {(e.rule, e.subject, e.period, e.occurrence): e for e in await reminders.log(db, period=period)}
-    finally:
-        await db.close()
 
     title = _("Reminders of {month}").format(month=month_name(t, period))
     if ward_name is not None:
@@ -182,8 +179,7 @@ def run_set(args: argparse.Namespace) -> int:
         return FAILED
 
     async def work() -> int:
-        db = await Database.open(path)
-        try:
+        async with Database.connect(path) as db:
             ward, cell = await _resolve(db, args.ward, args.cell)
             unit = cell or ward
             if unit is None or (args.cell and cell is None):
@@ -193,8 +189,6 @@ def run_set(args: argparse.Namespace) -> int:
             print(_("{unit}: {rule} reminder set (day: {day}, time: {time}).").format(
                 unit=unit.name, rule=args.rule, day=args.day or "—", time=args.time or "—"))
             return OK
-        finally:
-            await db.close()
 
     return asyncio.run(work())
 
@@ -207,8 +201,7 @@ def run_unset(args: argparse.Namespace) -> int:
         return FAILED
 
     async def work() -> int:
-        db = await Database.open(path)
-        try:
+        async with Database.connect(path) as db:
             ward, cell = await _resolve(db, args.ward, args.cell)
             unit = cell or ward
             if unit is None or (args.cell and cell is None):
@@ -218,7 +211,5 @@ def run_unset(args: argparse.Namespace) -> int:
             print(t.ngettext("{unit}: {count} setting removed.", "{unit}: {count} settings removed.",
                              removed).format(unit=unit.name, count=t.format_number(removed)))
             return OK
-        finally:
-            await db.close()
 
     return asyncio.run(work())

@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _work(config, now, *, send: bool) -> int:
-    db = await Database.open(config.storage.path)
-    try:
+    async with Database.connect(config.storage.path) as db:
         ctx = AppContext(config=config, db=db, clock=ManualClock(now, config.tz))
         result = await tick(ctx, now)
         _print_decisions(result)
@@ -96,8 +95,6 @@ async def _work(config, now, *, send: bool) -> int:
             print(_("The running bot is sending: the messages are queued for it."))
             return OK
         return await _print_delivery(db, result)
-    finally:
-        await db.close()
 
 
 def _print_decisions(result: TickResult) -> None:
