@@ -15,10 +15,11 @@ from bot.config import OrganisationConfig
 from bot.i18n import N_
 from bot.roster.generate import generate_roster
 from bot.roster.importer import import_rows
+from tests.fixtures.e2e import audit_actions, press_raw
 from bot.rules import access
 from handlers import menu, menu_registry
 from handlers.menu_registry import MenuItem
-from storage import accounts, audit, drafts, invites, org
+from storage import accounts, drafts, invites, org
 
 pytestmark = pytest.mark.e2e
 
@@ -37,23 +38,6 @@ def listed_commands() -> set[str]:
     """Every command that exists: the common ones and each registered item's."""
     return {c for c, _d in menu.BASE_COMMANDS + menu.CLOSING_COMMANDS} | \
         {item.command for item in menu_registry.ITEMS.values() if item.command}
-
-
-async def press_raw(u: ChatUser, message_id: int, data: str) -> dict:
-    """Press a button with any callback data (as a modified client could) and wait for its answer."""
-    before = len(await u.callback_answers())
-    version = await u.api.version(u.user_id)
-    await u.api.press_button(u.user_id, message_id, data)
-    for _ in range(50):
-        answers = await u.callback_answers()
-        if len(answers) > before:
-            return answers[-1]
-        version, _messages = await u.api.wait(u.user_id, version, 0.2)
-    raise AssertionError(f"no answer to the button {data!r}")
-
-
-async def audit_actions(e2e, action: str) -> list:
-    return [entry for entry in await audit.entries(e2e.db) if entry.action == action]
 
 
 async def test_each_role_gets_its_menu_and_command_list(e2e):

@@ -13,9 +13,10 @@ from bot.commands.invite import create_invite
 from bot.config import OrganisationConfig
 from bot.roster.generate import generate_roster
 from bot.roster.importer import import_rows
+from tests.fixtures.e2e import audit_actions, press_raw
 from bot.rules.phone import mask_phone
 from handlers import onboarding
-from storage import accounts, audit, drafts, invites, org, outbox
+from storage import accounts, drafts, invites, org, outbox
 
 pytestmark = pytest.mark.e2e
 
@@ -29,23 +30,6 @@ async def stranger(e2e, user_id: int, language: str = "vi", first_name: str = "K
     """A Telegram user who is nobody on the roster (yet)."""
     await e2e.api.create_user(user_id, first_name, language_code=language, started=True)
     return ChatUser(e2e.api, user_id)
-
-
-async def press_raw(u: ChatUser, message_id: int, data: str) -> dict:
-    """Press a button with any callback data (as a modified client could) and wait for its answer."""
-    before = len(await u.callback_answers())
-    version = await u.api.version(u.user_id)
-    await u.api.press_button(u.user_id, message_id, data)
-    for _ in range(50):
-        answers = await u.callback_answers()
-        if len(answers) > before:
-            return answers[-1]
-        version, _messages = await u.api.wait(u.user_id, version, 0.2)
-    raise AssertionError(f"no answer to the button {data!r}")
-
-
-async def audit_actions(e2e, action: str) -> list:
-    return [entry for entry in await audit.entries(e2e.db) if entry.action == action]
 
 
 async def notice_rows(e2e, person_id: int) -> list[outbox.OutboxRow]:

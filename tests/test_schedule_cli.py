@@ -113,15 +113,15 @@ def test_set_and_unset_exceptions(tmp_path, copy):
     (["set", "--ward", "X", "--rule", "meeting", "--time", "7h"], 2, "--time: a time HH:MM"),
     (["set", "--ward", "X", "--cell", "Y", "--rule", "report", "--day", "7"], 2, "set it for the ward"),
     (["set", "--ward", "X", "--rule", "lunch", "--day", "7"], 2, "invalid choice"),
+    (["set", "--ward", "Nam Ngạn", "--cell", "Nowhere", "--rule", "meeting", "--day", "5"], 1,
+     "No cell is named 'Nowhere'."),
+    (["unset", "--ward", "Nam Ngạn", "--cell", "Nowhere"], 1, "No cell is named 'Nowhere'."),
 ])
 def test_bad_input_is_refused_and_changes_nothing(tmp_path, copy, args, code, message):
     got, _out, err = shcb(tmp_path, "schedule", *args)
     assert got == code and message in err
 
     async def count():
-        db = await Database.open(copy)
-        try:
+        async with Database.connect(copy) as db:
             return len(await reminders.overrides(db))
-        finally:
-            await db.close()
     assert asyncio.run(count()) == 0

@@ -180,9 +180,8 @@ def run_set(args: argparse.Namespace) -> int:
 
     async def work() -> int:
         async with Database.connect(path) as db:
-            ward, cell = await _resolve(db, args.ward, args.cell)
-            unit = cell or ward
-            if unit is None or (args.cell and cell is None):
+            unit = await _target_unit(db, args)
+            if unit is None:
                 return FAILED
             at = codec.instant(SystemClock(config.tz).now())
             await reminders.set_override(db, unit_id=unit.id, rule=args.rule, day=args.day, time=args.time, at=at)
@@ -191,6 +190,14 @@ def run_set(args: argparse.Namespace) -> int:
             return OK
 
     return asyncio.run(work())
+
+
+async def _target_unit(db, args: argparse.Namespace) -> org.Unit | None:
+    """The cell named by --cell in the ward named by --ward, or the ward without --cell; None, said."""
+    ward, cell = await _resolve(db, args.ward, args.cell)
+    if args.cell:
+        return cell
+    return ward
 
 
 def run_unset(args: argparse.Namespace) -> int:
@@ -202,9 +209,8 @@ def run_unset(args: argparse.Namespace) -> int:
 
     async def work() -> int:
         async with Database.connect(path) as db:
-            ward, cell = await _resolve(db, args.ward, args.cell)
-            unit = cell or ward
-            if unit is None or (args.cell and cell is None):
+            unit = await _target_unit(db, args)
+            if unit is None:
                 return FAILED
             removed = await reminders.clear_override(db, unit_id=unit.id, rule=args.rule)
             t = i18n.cli()
