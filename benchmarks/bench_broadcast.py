@@ -1,5 +1,5 @@
 """Broadcast benchmark: the month's guidance to the 612 secretaries and deputies of the generated roster,
-through the project's local Bot API server, by the real outbox sender (bot/sender.py).
+through the project's local Bot API server, by the real outbox sender (bot/delivery/sender.py).
 
     python benchmarks/bench_broadcast.py [--rounds-off 3]
 
@@ -37,7 +37,7 @@ TARGET_RATIO, TARGET_RATE = 1.10, 300.0
 
 async def serve() -> None:
     """Start a server, print its port, then obey lines on stdin: 'limits on|off', 'stats', 'quit'."""
-    from bot.localapi import Limits, LocalBotApi
+    from bot.sandbox.localapi import Limits, LocalBotApi
 
     server = LocalBotApi(limits=Limits())
     await server.start()
@@ -89,11 +89,11 @@ class ServerProcess:
 
 
 async def prepare(directory: Path, server: ServerProcess):
-    from bot.clock import VN_TZ, ManualClock
-    from bot.config import Config
-    from bot.context import AppContext
-    from bot.localapi import LocalApiClient
-    from bot.stage import load_generated_roster
+    from bot.core.clock import VN_TZ, ManualClock
+    from bot.core.config import Config
+    from bot.core.context import AppContext
+    from bot.sandbox.localapi import LocalApiClient
+    from bot.sandbox.stage import load_generated_roster
     from storage import accounts, codec, org
     from storage.db import Database
 
@@ -114,9 +114,9 @@ async def prepare(directory: Path, server: ServerProcess):
 
 
 async def broadcast_once(ctx, bot) -> tuple[int, float, dict]:
-    from bot import guidance_delivery as delivery
+    from bot.delivery import guidance_delivery as delivery
     from bot.rules import guidance as rules
-    from bot.sender import drain
+    from bot.delivery.sender import drain
     from storage import org
 
     city = (await org.units_of_kind(ctx.db, "city"))[0]

@@ -1,7 +1,7 @@
 """The python-telegram-bot Application: how it is built, started and stopped.
 
-`build_application(ctx)` wires the handlers of `handlers/FEATURE_MODULES` and the background services
-of SERVICE_MODULES (the outbox sender, the scheduler) around one AppContext. `run_app(ctx)` runs it
+`build_application(ctx)` wires the feature handlers (FEATURES, in order) and the background services
+(SERVICES: the outbox sender, the scheduler) around one AppContext. `run_app(ctx)` runs it
 until SIGTERM, SIGINT or a stop event: `shcb run`. The tests, the demo and the shell start and stop the
 same application with `start_application` / `stop_application`, inside their own event loop — which is
 why the lifecycle is driven here step by step rather than through PTB's blocking `run_polling`.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
-import importlib.util
 import logging
 import signal
 import ssl
@@ -25,16 +23,24 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
-from bot.config import Config
-from bot.context import AppContext
-from bot.logging_setup import protect
-from bot.rate_limit import ChatPacedRateLimiter
+from bot.core.config import Config
+from bot.core.context import AppContext
+from bot.core.logging_setup import protect
+from bot.delivery import sender
+from bot.delivery.rate_limit import ChatPacedRateLimiter
+from bot.reminders import scheduler
+from handlers import fallback, guidance, menu, onboarding, reminders
 
 log = logging.getLogger(__name__)
 
-# Background services, started after the bot is initialised and stopped before it shuts down. Each
-# module, once written, defines `async def start(application, ctx)` and `async def stop(application, ctx)`.
-SERVICE_MODULES = ["bot.sender", "bot.scheduler"]
+# The feature handlers, registered in this order. Order matters: within a group the first handler that
+# matches an update takes it, so the conversations come before the menu's text buttons, and `fallback`
+# (which answers whatever nothing else took) comes last. Each module defines `register(application, ctx)`.
+FEATURES = [onboarding, menu, guidance, reminders, fallback]
+
+# Background services, started in this order after the bot is initialised and stopped in reverse before it
+# shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.
+SERVICES = [sender, scheduler]
 
 # Long polling: how long one getUpdates waits on the server. Stopping cancels the wait at once.
 POLL_TIMEOUT = 10
@@ -55,18 +61,6 @@ class WebhookSettings:
                    url_path=urlsplit(hook.url).path.strip("/"))
 
 
-def _existing_modules(names: list[str]) -> list:
-    return [importlib.import_module(name) for name in names if importlib.util.find_spec(name) is not None]
-
-
-def feature_modules() -> list:
-    import handlers
-
-    return _existing_modules([f"handlers.{name}" for name in handlers.FEATURE_MODULES])
-
-
-def service_modules() -> list:
-    return _existing_modules(SERVICE_MODULES)
 
 
 @functools.cache
@@ -103,7 +97,7 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
     application = builder.build()
     application.bot_data["ctx"] = ctx
     application.bot_data["webhook"] = webhook
-    for module in feature_modules():
+    for module in FEATURES:
         module.register(application, ctx)
     return application
 
@@ -111,13 +105,10 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
 async def _post_init(application: Application) -> None:
     ctx: AppContext = application.bot_data["ctx"]
     started = application.bot_data.setdefault("services", [])
-    for module in service_modules():
+    for module in SERVICES:
         await module.start(application, ctx)
         started.append(module)
-    if importlib.util.find_spec("handlers.menu") is not None:
-        menu = importlib.import_module("handlers.menu")
-        if hasattr(menu, "publish_commands"):
-            await menu.publish_commands(application)
+    await menu.publish_commands(application)
 
 
 async def _post_stop(application: Application) -> None:

@@ -1,23 +1,17 @@
 """`shcb`: the command line. Each subcommand lives in its own module of `bot/commands/`, which defines
-`add_parser(subparsers)`; the parser it adds carries the function to run as `func(args) -> int`."""
+`add_parser(subparsers)`; the parser it adds carries the function to run as `func(args) -> int`.""" 
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import sys
 from pathlib import Path
 
-from bot import i18n
-from bot.config import ConfigError, load_config
-from bot.i18n import cli_gettext as _
+from bot.core import i18n
+from bot.core.config import ConfigError, load_config
+from bot.core.i18n import cli_gettext as _
 
-# In the order `shcb --help` lists them. A module not written yet is left out.
-COMMAND_MODULES = [
-    "demo", "run", "shell", "localapi", "roster", "invite", "audit", "broadcast", "tick", "schedule",
-]
 
 
 def _pre_parse_language(argv: list[str]) -> None:
@@ -52,11 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH",
                         help=_("configuration file (default: ./config.toml; built-in defaults without one)"))
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
-    for name in COMMAND_MODULES:
-        module_name = f"bot.commands.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        importlib.import_module(module_name).add_parser(subparsers)
+    # Imported here because each command module uses this module's helpers (common_parent, …).
+    from bot.commands import audit, broadcast, demo, invite, localapi, roster, run, schedule, shell, tick
+
+    # In the order `shcb --help` lists them.
+    for module in [demo, run, shell, localapi, roster, invite, audit, broadcast, tick, schedule]:
+        module.add_parser(subparsers)
     return parser
 
 

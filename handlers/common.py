@@ -22,8 +22,8 @@ from typing import Any, Iterable
 from telegram import Update
 from telegram.ext import Application, TypeHandler, filters
 
-from bot import i18n
-from bot.context import AppContext, ctx_of
+from bot.core import i18n
+from bot.core.context import AppContext, ctx_of
 from bot.rules import access
 from storage import accounts, audit, codec, drafts, org
 from storage.accounts import Account

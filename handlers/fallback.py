@@ -18,8 +18,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot import i18n
-from bot.context import AppContext, ctx_of
+from bot.core import i18n
+from bot.core.context import AppContext, ctx_of
 from storage import accounts, org
 
 log = logging.getLogger(__name__)

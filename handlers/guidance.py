@@ -23,14 +23,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot import guidance_delivery as delivery
-from bot import i18n
-from bot.context import AppContext, ctx_of
-from bot.i18n import N_
+from bot.delivery import guidance_delivery as delivery
+from bot.core import i18n
+from bot.core.context import AppContext, ctx_of
+from bot.core.i18n import N_
 from bot.rules import access
 from bot.rules import guidance as rules
 from bot.rules.text_split import visible_text
-from bot.sender import send_now
+from bot.delivery.sender import send_now
 from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
 from storage import accounts, codec, drafts, org

@@ -16,8 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import AppContext, ctx_of
-from bot.i18n import N_
+from bot.core.context import AppContext, ctx_of
+from bot.core.i18n import N_
 from bot.rules import access
 from bot.rules.phone import mask_phone, normalize_phone
 from bot.rules.text import fold

@@ -22,9 +22,9 @@ from telegram import (BotCommand, BotCommandScopeChat, BotCommandScopeDefault, R
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot import i18n
-from bot.context import AppContext, ctx_of
-from bot.i18n import N_
+from bot.core import i18n
+from bot.core.context import AppContext, ctx_of
+from bot.core.i18n import N_
 from bot.rules import access
 from bot.rules import commands as command_rules
 from handlers import common, menu_registry

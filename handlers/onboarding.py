@@ -20,8 +20,8 @@ from typing import Any
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import i18n
-from bot.context import AppContext, ctx_of
+from bot.core import i18n
+from bot.core.context import AppContext, ctx_of
 from bot.rules import access
 from bot.rules.access import JoinOutcome
 from bot.rules.phone import display_phone, mask_phone, normalize_phone

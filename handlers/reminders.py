@@ -15,11 +15,11 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot import i18n
-from bot.context import AppContext, ctx_of
-from bot.i18n import N_
-from bot.reminder_facts import load, settings_from_config
-from bot.reminder_texts import month_name, when_text
+from bot.core import i18n
+from bot.core.context import AppContext, ctx_of
+from bot.core.i18n import N_
+from bot.reminders.facts import load, settings_from_config
+from bot.reminders.texts import month_name, when_text
 from bot.rules import schedule
 from handlers import common, menu_registry
 from handlers.menu_registry import MenuItem

@@ -1,7 +1,7 @@
 """The outbox: every message the bot sends on its own initiative is a row here before it is sent.
 
 Writers enqueue (idempotently, by `dedup_key`) inside their own transaction; the sender
-(`bot/sender.py`) claims due rows, sends them and records each result.
+(`bot/delivery/sender.py`) claims due rows, sends them and records each result.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ async def by_ref(db: Database, ref: str) -> list[OutboxRow]:
     return [row_to_outbox(row) for row in rows]
 
 
-# --- The sender's side (bot/sender.py) ---------------------------------------------------------------
+# --- The sender's side (bot/delivery/sender.py) ---------------------------------------------------------------
 # A row goes pending → sending (claimed, in one transaction, before any send) → sent | failed | unreachable,
 # or back to pending with a later not_before (a retry). 'sending' rows found at start-up were in flight when
 # the process died: they go back to pending and are sent again (at most the message in flight repeats).

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import VN_TZ, ManualClock
+from bot.core.clock import VN_TZ, ManualClock
 from storage.db import Database
 
 pytest_plugins = [

@@ -1,5 +1,5 @@
 """bot/app.py's wiring and lifecycle, and the end-to-end harness's own promises (tests/fixtures/e2e.py,
-bot/stage.py, bot/chat_user.py): replies are new or edited bot messages after the last action, waiting
+bot/sandbox/stage.py, bot/sandbox/chat_user.py): replies are new or edited bot messages after the last action, waiting
 never sleeps a fixed time, a restart keeps the database, stopping is quick."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from telegram.ext import CommandHandler
 
 from bot.app import run_app
-from bot.chat_user import NoReply, user_id_for
-from bot.clock import VN_TZ
-from bot.context import AppContext
+from bot.sandbox.chat_user import NoReply, user_id_for
+from bot.core.clock import VN_TZ
+from bot.core.context import AppContext
 from storage import accounts
 
 pytestmark = pytest.mark.e2e
@@ -91,7 +91,7 @@ async def test_run_app_stops_at_once_on_its_stop_event_even_mid_long_poll(e2e):
     ctx = AppContext(config=config, db=e2e.db, clock=e2e.clock)
     stop = asyncio.Event()
     task = asyncio.create_task(run_app(ctx, stop_event=stop, poll_timeout=30))
-    from bot.localapi import LocalApiClient
+    from bot.sandbox.localapi import LocalApiClient
 
     api = LocalApiClient(e2e.server.user_url, config.telegram.token)
     try:

@@ -1,4 +1,4 @@
-"""bot/logging_setup.py: the token never reaches a log line, whatever logs it and however."""
+"""bot/core/logging_setup.py: the token never reaches a log line, whatever logs it and however."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bot import logging_setup
-from bot.logging_setup import REDACTED, RedactSecrets
+from bot.core import logging_setup
+from bot.core.logging_setup import REDACTED, RedactSecrets
 
 TOKEN = "987654321:AAH-secret_Token-value"
 

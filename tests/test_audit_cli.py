@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.chat_user import ChatUser
+from bot.sandbox.chat_user import ChatUser
 from bot.cli import main
 from storage import accounts, audit, codec
 

@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from bot import i18n
-from bot.localapi import LocalApiClient
+from bot.core import i18n
+from bot.sandbox.localapi import LocalApiClient
 from bot.rules.text_split import visible_text
 from storage import accounts, codec, org
 from storage import guidance as store

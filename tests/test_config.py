@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config
+from bot.core.config import Config, ConfigError, load_config
 
 
 def test_built_in_defaults_without_a_file(tmp_path, monkeypatch):

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from bot.demo.film import available_parts, render_message
-from bot.localapi import BotMessage
+from bot.sandbox.demo.film import available_parts, render_message
+from bot.sandbox.localapi import BotMessage
 
 
 def _demo(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, float]:

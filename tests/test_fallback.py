@@ -9,7 +9,7 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import i18n
+from bot.core import i18n
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import i18n
-from bot.clock import VN_TZ
+from bot.core import i18n
+from bot.core.clock import VN_TZ
 from storage import audit, outbox
 from storage import guidance as store
 
@@ -382,7 +382,7 @@ async def test_options_survive_a_restart_and_edit_changes_the_text(e2e):
 
 
 async def test_a_send_that_finished_just_before_a_crash_is_still_reported(e2e):
-    from bot import guidance_delivery as delivery
+    from bot.delivery import guidance_delivery as delivery
     from storage import org
 
     staff = await staff_of(e2e)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.clock import VN_TZ
+from bot.core.clock import VN_TZ
 from bot.rules import guidance as rules
 from bot.rules.guidance import Member
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot import i18n
+from bot.core import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.cli import main
-from bot.localapi import LocalBotApi
+from bot.sandbox.localapi import LocalBotApi
 from storage import audit, codec, invites, org
 from storage.db import Database
 
@@ -110,10 +110,10 @@ async def test_refusals(tmp_path, roster_copy, capsys, monkeypatch):
 
 
 async def test_an_inactive_person_gets_no_invite(tmp_path, roster_copy, capsys, monkeypatch):
-    from bot.config import OrganisationConfig
+    from bot.core.config import OrganisationConfig
     from bot.roster.generate import generate_roster
     from bot.roster.importer import import_rows
-    from bot.clock import ManualClock, VN_TZ
+    from bot.core.clock import ManualClock, VN_TZ
     from datetime import datetime
 
     person = await _someone(roster_copy)

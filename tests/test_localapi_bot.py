@@ -9,8 +9,8 @@ import telegram
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken, NetworkError
 
-from bot.localapi import LocalApiClient, LocalBotApi
-from bot.localapi.call import METHODS
+from bot.sandbox.localapi import LocalApiClient, LocalBotApi
+from bot.sandbox.localapi.call import METHODS
 from tests.fixtures.localapi import LOCALAPI_TOKEN
 
 
@@ -93,9 +93,9 @@ async def test_json_bodies_query_strings_and_any_case(localapi, localapi_client)
 
 
 async def test_requests_are_logged_without_the_token(localapi, localapi_bot, caplog):
-    caplog.set_level("DEBUG", logger="bot.localapi")
+    caplog.set_level("DEBUG", logger="bot.sandbox.localapi")
     await localapi_bot.get_me()
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.localapi"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.sandbox.localapi"]
     assert any("/bot<token>/getMe 200" in line for line in lines)
     assert not any("TEST-TOKEN" in line for line in lines)
 
@@ -107,6 +107,6 @@ async def test_a_server_fault_is_a_500_json_answer_logged_without_the_token(loca
     monkeypatch.setitem(METHODS, "sendmessage", broken)
     with pytest.raises(NetworkError, match="Internal Server Error"):
         await localapi_bot.send_message(1, "x")
-    [record] = [r for r in caplog.records if r.name == "bot.localapi" and r.levelname == "ERROR"]
+    [record] = [r for r in caplog.records if r.name == "bot.sandbox.localapi" and r.levelname == "ERROR"]
     assert "/bot<token>/sendMessage" in record.getMessage() and "simulated fault" in str(record.exc_info[1])
     assert LOCALAPI_TOKEN not in record.getMessage()

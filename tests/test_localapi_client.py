@@ -9,7 +9,7 @@ import time
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.localapi import LocalApiError
+from bot.sandbox.localapi import LocalApiError
 
 USER = 901
 

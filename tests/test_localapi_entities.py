@@ -1,11 +1,11 @@
-"""Parse modes of the local Bot API server (bot/localapi/entities.py): plain text, entities with UTF-16
+"""Parse modes of the local Bot API server (bot/sandbox/localapi/entities.py): plain text, entities with UTF-16
 offsets, and Telegram's refusals."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.localapi.entities import EntityError, command_entities, parse, utf16_len
+from bot.sandbox.localapi.entities import EntityError, command_entities, parse, utf16_len
 
 
 def test_no_parse_mode_keeps_the_text():

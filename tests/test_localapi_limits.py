@@ -1,14 +1,14 @@
-"""Flood control and keyboard checks of the local Bot API server, without HTTP (bot/localapi/limits.py,
-bot/localapi/markup.py)."""
+"""Flood control and keyboard checks of the local Bot API server, without HTTP (bot/sandbox/localapi/limits.py,
+bot/sandbox/localapi/markup.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.localapi import errors
-from bot.localapi.errors import ApiError
-from bot.localapi.limits import FloodControl, Limits
-from bot.localapi.markup import check_markup, inline_buttons, reply_keyboard, requests_contact
+from bot.sandbox.localapi import errors
+from bot.sandbox.localapi.errors import ApiError
+from bot.sandbox.localapi.limits import FloodControl, Limits
+from bot.sandbox.localapi.markup import check_markup, inline_buttons, reply_keyboard, requests_contact
 
 
 class FakeMonotonic:

@@ -1,5 +1,5 @@
-"""The local Bot API server's memory and user side, without HTTP (bot/localapi/state.py,
-bot/localapi/user_side.py)."""
+"""The local Bot API server's memory and user side, without HTTP (bot/sandbox/localapi/state.py,
+bot/sandbox/localapi/user_side.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.localapi import user_side
-from bot.localapi.errors import UserSideError
-from bot.localapi.state import BotState, Signal
+from bot.sandbox.localapi import user_side
+from bot.sandbox.localapi.errors import UserSideError
+from bot.sandbox.localapi.state import BotState, Signal
 
 
 @pytest.fixture

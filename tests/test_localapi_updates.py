@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.error import BadRequest, Conflict
 from telegram.ext import Updater
 
-from bot.localapi import LocalBotApi
+from bot.sandbox.localapi import LocalBotApi
 from tests.fixtures.localapi import LOCALAPI_TOKEN
 
 USER = 801

@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from bot import i18n
-from bot.chat_user import ChatUser
-from bot.config import OrganisationConfig
-from bot.i18n import N_
+from bot.core import i18n
+from bot.sandbox.chat_user import ChatUser
+from bot.core.config import OrganisationConfig
+from bot.core.i18n import N_
 from bot.roster.generate import generate_roster
 from bot.roster.importer import import_rows
 from tests.fixtures.e2e import audit_actions, press_raw

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import i18n
-from bot.chat_user import ChatUser
+from bot.core import i18n
+from bot.sandbox.chat_user import ChatUser
 from bot.commands.invite import create_invite
-from bot.config import OrganisationConfig
+from bot.core.config import OrganisationConfig
 from bot.roster.generate import generate_roster
 from bot.roster.importer import import_rows
 from tests.fixtures.e2e import audit_actions, press_raw

@@ -10,8 +10,8 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.localapi.client import shared_ssl_context
-from bot.rate_limit import ChatPacedRateLimiter
+from bot.sandbox.localapi.client import shared_ssl_context
+from bot.delivery.rate_limit import ChatPacedRateLimiter
 
 from tests.fixtures.localapi import LOCALAPI_TOKEN
 

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from bot import scheduler
-from bot.clock import VN_TZ
+from bot.reminders import scheduler
+from bot.core.clock import VN_TZ
 from storage import codec, meetings, org, outbox, reminders
 
 pytestmark = pytest.mark.e2e
@@ -126,7 +126,7 @@ async def test_down_across_seven_started_at_nine_sends_started_next_day_skips_an
     await restarted(h)
     await h.stop_app()                      # down across 07:00 …
     h.clock.set(vn(2026, 12, 2, 9, 0))
-    caplog.set_level(logging.INFO, logger="bot.scheduler")
+    caplog.set_level(logging.INFO, logger="bot.reminders.scheduler")
     await restarted(h)                       # … started at 09:00: still the 2nd, so sent
     rows = await settled(h.db, "reminder:committee:2026-12", len(users))
     assert {row.person_id for row in rows} == set(users)
@@ -275,7 +275,7 @@ async def test_the_followup_goes_only_to_cells_without_a_roll_call(e2e):
 # --- ward staff: the 1st (guidance not sent, inspection) and the 8th (counts) ---------------------
 
 async def test_ward_staff_reminders_carry_the_right_counts(e2e):
-    from bot import guidance_delivery
+    from bot.delivery import guidance_delivery
 
     h = e2e
     (ward_a, cells_a), (ward_b, cells_b) = await a_ward(h, 0), await a_ward(h, 1)

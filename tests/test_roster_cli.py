@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import main
 from bot.roster.generate import generate_roster
 

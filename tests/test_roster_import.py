@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook
 
-from bot.clock import VN_TZ, ManualClock
+from bot.core.clock import VN_TZ, ManualClock
 from bot.roster.importer import import_roster
 from bot.roster.writer import write_roster
 from bot.rules import roster as r

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.localapi import Limits, LocalApiClient, LocalBotApi
-from bot.stage import free_port
+from bot.sandbox.localapi import Limits, LocalApiClient, LocalBotApi
+from bot.sandbox.stage import free_port
 
 TOKEN = "555000111:RUN-test-secret_token"
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""bot/scheduler.py `tick` on the real roster database (the end-to-end delivery is in
+"""bot/reminders/scheduler.py `tick` on the real roster database (the end-to-end delivery is in
 tests/test_reminders_e2e.py): what is queued, for whom, in which language, exactly once."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot import scheduler
-from bot.clock import VN_TZ, ManualClock
-from bot.config import Config
-from bot.context import AppContext
+from bot.reminders import scheduler
+from bot.core.clock import VN_TZ, ManualClock
+from bot.core.config import Config
+from bot.core.context import AppContext
 from storage import accounts, codec, meetings, org, outbox, reminders
 
 LINKED_AT = codec.instant(datetime(2026, 11, 20, 9, 0, tzinfo=VN_TZ))
@@ -45,7 +45,7 @@ async def test_the_2nd_queues_one_reminder_per_leader_exactly_once(roster_db, ca
     await scheduler.tick(ctx, vn(2026, 12, 1, 23, 0))  # the 1st's reminders and November's are decided first
     rows_before = len(await outbox.by_ref(db, "reminder:committee:2026-12"))
     assert rows_before == 0
-    caplog.set_level(logging.INFO, logger="bot.scheduler")
+    caplog.set_level(logging.INFO, logger="bot.reminders.scheduler")
     result = await scheduler.tick(ctx, vn(2026, 12, 2, 7, 0))
     # the ward staff have not joined: the 1st's ward reminders waited all day, and are now skipped as such
     assert {(d.rule, d.action, d.reason) for d, _n in result.decisions} == {
@@ -84,7 +84,7 @@ async def test_messages_are_in_each_recipients_language(roster_db):
 async def test_down_across_its_time_same_day_sends_later_day_skips_and_logs(roster_db, caplog):
     db = roster_db
     await link_all(db, org.CELL_LEADERS)
-    caplog.set_level(logging.INFO, logger="bot.scheduler")
+    caplog.set_level(logging.INFO, logger="bot.reminders.scheduler")
     # the bot was down from before 07:00 on the 2nd to the 3rd at 06:00: the committee reminders are skipped
     result = await scheduler.tick(context(db, vn(2026, 12, 3, 6)), vn(2026, 12, 3, 6))
     committee = [d for d, _n in result.decisions if d.rule == "committee" and d.period == "2026-12"]

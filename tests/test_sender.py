@@ -1,4 +1,4 @@
-"""The outbox sender (bot/sender.py) against the project's local Bot API server, on a real SQLite file."""
+"""The outbox sender (bot/delivery/sender.py) against the project's local Bot API server, on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 import telegram
 from telegram.request import HTTPXRequest
 
-from bot import sender as sender_module
-from bot.config import Config
-from bot.context import AppContext
-from bot.sender import DrainReport, Sender, drain, plan
-from bot.stage import free_port
+from bot.delivery import sender as sender_module
+from bot.core.config import Config
+from bot.core.context import AppContext
+from bot.delivery.sender import DrainReport, Sender, drain, plan
+from bot.sandbox.stage import free_port
 from storage import accounts, codec, outbox
 from storage.outbox import OutgoingMessage
 from tests.fixtures.localapi import LOCALAPI_TOKEN

@@ -12,9 +12,9 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import i18n
+from bot.core import i18n
 from bot.rules.phone import national_phone
-from bot.shell import Shell
+from bot.sandbox.shell import Shell
 
 
 def _shell(tmp_path, lines: list[str], *args: str) -> subprocess.CompletedProcess:

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import pytest
 
-from bot.chat_user import user_id_for
-from bot.clock import VN_TZ
-from bot.localapi import LocalApiClient
+from bot.sandbox.chat_user import user_id_for
+from bot.core.clock import VN_TZ
+from bot.sandbox.localapi import LocalApiClient
 from storage import accounts, codec, org, reminders
 from storage.db import Database
 

@@ -12,9 +12,9 @@ import asyncio
 import sys
 from datetime import date, datetime, time
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import common_parent, existing_database, load_config_or_exit
-from bot.i18n import N_, cli_gettext as _
+from bot.core.i18n import N_, cli_gettext as _
 from bot.rules.phone import mask_phone
 from bot.rules.text import fold
 from storage import audit, codec, org

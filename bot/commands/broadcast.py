@@ -19,10 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
-from bot.clock import SystemClock, parse_instant
-from bot.i18n import cli_gettext as _
+from bot.core.clock import SystemClock, parse_instant
+from bot.core.i18n import cli_gettext as _
 from bot.rules import guidance as rules
 from bot.rules.markup import file_to_html
 from bot.rules.text import fold
@@ -115,8 +115,8 @@ async def _find_scope(db, config, ward_name: str | None):
 
 
 async def _work(config, clock, args, text, attachments, at, month, audience) -> int:
-    from bot import guidance_delivery as delivery
-    from bot.context import AppContext
+    from bot.delivery import guidance_delivery as delivery
+    from bot.core.context import AppContext
     from storage import guidance as store
     from storage import outbox
     from storage.db import Database
@@ -171,7 +171,7 @@ async def _send(ctx, config) -> int:
     from telegram import Bot
     from telegram.error import InvalidToken
 
-    from bot.sender import drain
+    from bot.delivery.sender import drain
     from storage import codec, outbox
 
     bot = Bot(config.telegram.token, base_url=config.telegram.base_url or "https://api.telegram.org/bot",

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from bot import i18n
-from bot.i18n import cli_gettext as _
+from bot.core import i18n
+from bot.core.i18n import cli_gettext as _
 
 
 def add_parser(subparsers) -> None:
@@ -26,8 +26,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.demo.film import play_demo
-    from bot.logging_setup import configure
+    from bot.sandbox.demo.film import play_demo
+    from bot.core.logging_setup import configure
 
     if args.lang:
         i18n.set_cli_language(args.lang)

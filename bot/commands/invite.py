@@ -11,10 +11,10 @@ import asyncio
 import logging
 import sys
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
-from bot.clock import SystemClock
-from bot.i18n import cli_gettext as _
+from bot.core.clock import SystemClock
+from bot.core.i18n import cli_gettext as _
 from bot.rules import access
 from bot.rules.phone import display_phone, mask_phone, normalize_phone
 from storage import codec, invites, org

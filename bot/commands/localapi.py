@@ -8,7 +8,7 @@ import asyncio
 import signal
 import sys
 
-from bot.i18n import cli_gettext as _
+from bot.core.i18n import cli_gettext as _
 
 
 def add_parser(subparsers) -> None:
@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.cli import load_config_or_exit
-    from bot.logging_setup import configure
+    from bot.core.logging_setup import configure
 
     config = load_config_or_exit(args)
     configure(config.logging.level)
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from bot.localapi import Limits, LocalBotApi
+    from bot.sandbox.localapi import Limits, LocalBotApi
 
     server = LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits),
                          bot_username=args.bot_username)
@@ -60,7 +60,7 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f'  base_file_url = "{server.base_file_url}"')
     print(_("Any token of the form <digits>:<letters> is accepted (each token is a separate bot), "
             "e.g. SHCB_TELEGRAM_TOKEN=123456:LOCAL shcb run"))
-    print(_("Chat as a user over HTTP at {url}/<token>/… (bot.localapi.LocalApiClient), or simply use "
+    print(_("Chat as a user over HTTP at {url}/<token>/… (bot.sandbox.localapi.LocalApiClient), or simply use "
             "`shcb shell`, which starts its own server and bot.").format(url=server.user_url))
     print(_("Flood control (429 Too Many Requests) is off. Press Ctrl+C to stop.") if args.no_limits
           else _("Flood control (429 Too Many Requests) is on. Press Ctrl+C to stop."), flush=True)

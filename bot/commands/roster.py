@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
-from bot.clock import SystemClock
-from bot.i18n import cli_gettext as _
+from bot.core.clock import SystemClock
+from bot.core.i18n import cli_gettext as _
 from bot.roster import reader, report, writer
 from bot.roster.generate import DEFAULT_SEED, generate_roster
 from bot.roster.importer import import_rows

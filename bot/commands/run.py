@@ -10,7 +10,7 @@ import sys
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.i18n import cli_gettext as _
+from bot.core.i18n import cli_gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def check(config, mode: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.cli import load_config_or_exit
-    from bot.logging_setup import configure, protect
+    from bot.core.logging_setup import configure, protect
 
     config = load_config_or_exit(args)
     mode = args.mode or config.telegram.mode
@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(config, mode: str) -> None:
     from bot.app import run_app
-    from bot.clock import SystemClock
-    from bot.context import AppContext
+    from bot.core.clock import SystemClock
+    from bot.core.context import AppContext
     from storage.db import Database
 
     async with Database.connect(config.storage.path) as db:

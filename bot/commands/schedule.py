@@ -11,12 +11,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
-from bot.clock import SystemClock
-from bot.i18n import cli_gettext as _
-from bot.reminder_facts import load, settings_from_config
-from bot.reminder_texts import REASON_LABELS, RULE_LABELS, month_name, when_text
+from bot.core.clock import SystemClock
+from bot.core.i18n import cli_gettext as _
+from bot.reminders.facts import load, settings_from_config
+from bot.reminders.texts import REASON_LABELS, RULE_LABELS, month_name, when_text
 from bot.rules import schedule
 from bot.rules.text import fold
 from storage import codec, org, reminders

@@ -1,4 +1,4 @@
-"""`shcb shell`: chat with the bot in a terminal as any roster person (see bot/shell.py)."""
+"""`shcb shell`: chat with the bot in a terminal as any roster person (see bot/sandbox/shell.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot import i18n
-from bot.i18n import cli_gettext as _
+from bot.core import i18n
+from bot.core.i18n import cli_gettext as _
 
 SHELL_TOKEN = "100000002:local-shell-token"
 
@@ -36,7 +36,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.cli import load_config_or_exit
-    from bot.logging_setup import configure
+    from bot.core.logging_setup import configure
 
     if args.lang:
         i18n.set_cli_language(args.lang)
@@ -46,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _session(config, db_path: str | None, as_phone: str | None) -> int:
-    from bot.clock import SystemClock
-    from bot.localapi import Limits, LocalBotApi
-    from bot.shell import Shell
-    from bot.stage import Stage, has_roster, load_generated_roster
+    from bot.core.clock import SystemClock
+    from bot.sandbox.localapi import Limits, LocalBotApi
+    from bot.sandbox.shell import Shell
+    from bot.sandbox.stage import Stage, has_roster, load_generated_roster
     from storage.db import Database
 
     with tempfile.TemporaryDirectory(prefix="shcb-shell-") as workdir:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.util
 import sys
 
-from bot import i18n
+from bot.core import i18n
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
-from bot.clock import ManualClock, parse_instant
-from bot.context import AppContext
-from bot.i18n import cli_gettext as _
-from bot.reminder_texts import REASON_LABELS, RULE_LABELS, when_text
-from bot.scheduler import TickResult, dedup_key, tick
+from bot.core.clock import ManualClock, parse_instant
+from bot.core.context import AppContext
+from bot.core.i18n import cli_gettext as _
+from bot.reminders.texts import REASON_LABELS, RULE_LABELS, when_text
+from bot.delivery.sender import drain
+from bot.reminders.scheduler import TickResult, dedup_key, tick
 from storage import outbox
 from storage.db import Database
 
@@ -45,13 +44,6 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _sender():
-    """bot/sender.py's drain, if the sender is installed."""
-    if importlib.util.find_spec("bot.sender") is None:
-        return None
-    return getattr(importlib.import_module("bot.sender"), "drain", None)
-
-
 def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     setup_logging(config.logging.level)
@@ -72,11 +64,8 @@ async def _work(config, now, *, send: bool) -> int:
         _print_decisions(result)
         if not result.messages:
             return OK
-        drain = _sender()
-        if not send or drain is None or not config.telegram.token:
-            if send and drain is None:
-                print(_("The outbox sender is not installed: the messages stay queued."))
-            elif send:
+        if not send or not config.telegram.token:
+            if send:
                 print(_("No Telegram token is configured: the messages stay queued for the bot to send."))
             else:
                 print(_("Queued only: the running bot will send them."))

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.roster.plan import fold, plan_import
 from bot.roster.reader import read_roster
 from bot.rules.roster import CITY_STAFF, Problem, RosterRow

@@ -3,8 +3,8 @@ statistics table — in the reader's language (a `Translator`), numbers formatte
 
 from __future__ import annotations
 
-from bot import i18n
-from bot.i18n import N_
+from bot.core import i18n
+from bot.core.i18n import N_
 from bot.roster import reader
 from bot.rules import roster as rules
 from storage.roster import WardStats

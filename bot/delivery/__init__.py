@@ -1,0 +1,1 @@
+"""Outbound delivery: the outbox sender, the shared send budget (pacing), guidance delivery."""

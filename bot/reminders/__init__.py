@@ -1,0 +1,1 @@
+"""Reminders: the scheduler that wakes the tick, the facts it reads, the texts it sends."""
