@@ -1,13 +1,18 @@
-"""The SQLite database: one aiosqlite connection, WAL, foreign keys on, migrations applied at open.
+"""The SQLite database: two aiosqlite connections on one file in WAL mode, foreign keys on, migrations
+applied at open.
 
-Writes go through `transaction()`, which holds a lock so that coroutines sharing the connection never
-interleave their statements inside one another's transaction, and which rolls back on any error so that
-nothing half-written stays.
+Writes go through `transaction()` (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error), on the writer
+connection, one task at a time: a lock keeps two tasks' write transactions from interleaving. Reads
+(`fetchone`, `fetchall`, `fetchval`) go to a separate, read-only connection, which in WAL mode sees only
+committed data — so no task ever reads another task's uncommitted writes. Reads made by the task that
+holds the transaction, while it holds it, go to the writer connection instead, so that the task sees its
+own writes (which task holds it is kept per task, in a context variable).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -33,23 +38,38 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+# The transaction the current task is in: (database, task). Kept with the task so that a read made inside
+# it goes to the writer connection; the task is recorded too, because a task created inside a transaction
+# copies this variable but is not part of the transaction.
+_CURRENT: contextvars.ContextVar[tuple["Database", asyncio.Task | None] | None] = contextvars.ContextVar(
+    "storage_db_transaction", default=None)
+
+
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        self.conn = conn
+    def __init__(self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None) -> None:
+        self.conn = conn                  # the writer: transactions and migrations only
+        self.reader = reader or conn      # committed data only (WAL snapshot per statement)
         self.path = path
         self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn, str(path))
+        conn = await _connect(path)
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            reader = await _connect(path)
+        except BaseException:
+            await conn.close()
+            raise
+        await reader.execute("PRAGMA query_only=ON")  # a write slipped onto it fails loudly
+        db = cls(conn, str(path), reader)
         if migrate:
-            await db.migrate()
+            try:
+                await db.migrate()
+            except BaseException:
+                await db.close()
+                raise
         return db
 
     @classmethod
@@ -63,7 +83,16 @@ class Database:
             await db.close()
 
     async def close(self) -> None:
-        await self.conn.close()
+        try:
+            if self.reader is not self.conn:
+                await self.reader.close()
+        finally:
+            await self.conn.close()
+
+    def in_transaction(self) -> bool:
+        """Whether the current task is inside this database's `transaction()`."""
+        current = _CURRENT.get()
+        return current is not None and current[0] is self and current[1] is asyncio.current_task()
 
     async def schema_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")
@@ -91,9 +120,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; one task at a time. Not re-entrant: a task
+        already in a transaction passes its connection on instead of opening another."""
+        if self.in_transaction():
+            raise RuntimeError("already in a transaction of this database: use its connection")
         async with self._write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
+            token = _CURRENT.set((self, asyncio.current_task()))
             try:
                 yield self.conn
             except BaseException:
@@ -101,16 +134,33 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+            finally:
+                _CURRENT.reset(token)
 
-    # Reads outside a transaction.
+    def _read_connection(self) -> aiosqlite.Connection:
+        return self.conn if self.in_transaction() else self.reader
+
+    # Reads: committed data, or the current task's own transaction.
     async def fetchall(self, sql: str, params: Iterable[Any] | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
+        async with self._read_connection().execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
+        async with self._read_connection().execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchval(self, sql: str, params: Iterable[Any] | dict = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+async def _connect(path: str | Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    try:
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
