@@ -159,3 +159,26 @@ def my_commands(bot: BotState, body: dict) -> list[dict]:
 @user_method
 def users(bot: BotState, body: dict) -> list[dict]:
     return [user.describe() for user in bot.users.values()]
+
+
+def _fetched(bot: BotState, update_id: int) -> bool:
+    """The bot has taken every update up to `update_id`: confirmed by a later getUpdates offset, or
+    accepted by its webhook (an update leaves the queue only then)."""
+    return not bot.updates or bot.updates[0]["update_id"] > update_id
+
+
+@user_method
+async def fetched(bot: BotState, body: dict) -> dict:
+    """Wait until the bot has taken every update up to `update_id` (default: the newest so far), or
+    `timeout` passed. {"update_id": the id waited for, "fetched": whether it was taken in time,
+    "confirmed": the newest id the bot has taken}."""
+    newest = bot.next_update_id - 1
+    update_id = int(body["update_id"]) if body.get("update_id") is not None else newest
+    taken = await bot.updates_changed.wait_until(lambda: _fetched(bot, update_id) or bot.closed,
+                                                 float(body.get("timeout", 5.0)))
+    return {"update_id": update_id, "fetched": taken and _fetched(bot, update_id), "confirmed": confirmed_id(bot)}
+
+
+def confirmed_id(bot: BotState) -> int:
+    """The newest update id the bot has taken (every one before it too)."""
+    return bot.updates[0]["update_id"] - 1 if bot.updates else bot.next_update_id - 1
