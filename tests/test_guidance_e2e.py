@@ -310,7 +310,9 @@ async def test_a_blocked_recipient_is_reported_unreachable_by_name(e2e):
     await preview(staff)
     await staff.press("gc:send")
     result = await delivered_report(staff)
-    assert blocked.person.full_name in result.text and _("unreachable") in result.text
+    assert f"{blocked.person.full_name} ({_('unreachable')})" in result.text
+    assert _("Unreachable means they have blocked the bot: nothing reaches them, reminders included, "
+             "until they open the bot again and press Start. Please call them.") in result.text
     account = await e2e.db.fetchone("SELECT unreachable FROM accounts WHERE person_id = ?", (blocked.person.id,))
     assert account["unreachable"] == 1
 

@@ -236,6 +236,9 @@ def report_text(t: i18n.Translator, result: Report, *, scope_name: str, now: dat
             line += "\n  " + _("not confirmed: {names}").format(
                 names=", ".join(_escape(result.names.get(pid, "?")) for pid in cell.not_confirmed))
         lines.append(line)
+    if total.unreachable:
+        lines.append(_("Unreachable means they have blocked the bot: nothing reaches them, reminders included, "
+                       "until they open the bot again and press Start. Please call them."))
     if complete:
         lines.append(t.ngettext("• {n} cell: everyone received and confirmed.",
                                 "• {n} cells: everyone received and confirmed.", complete).format(n=complete))

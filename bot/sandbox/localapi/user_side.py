@@ -110,16 +110,31 @@ def press_button(bot: BotState, body: dict) -> dict:
     return {"callback_query_id": query.id}
 
 
+def _set_blocked(bot: BotState, body: dict, blocked: bool) -> bool:
+    """Block or unblock the bot; as on Telegram, the bot gets a `my_chat_member` update when that changes
+    its membership of the private chat ("kicked" ↔ "member")."""
+    user = _chat(bot, body).user
+    if user.blocked == blocked:
+        return True
+    user.blocked = blocked
+    statuses = ("member", "kicked") if blocked else ("kicked", "member")
+    old, new = ({"user": bot.user_json(), "status": status} for status in statuses)
+    for member in (old, new):
+        if member["status"] == "kicked":
+            member["until_date"] = 0
+    bot.push_update("my_chat_member", {"chat": user.chat_json(), "from": user.to_json(), "date": bot.now(),
+                                       "old_chat_member": old, "new_chat_member": new})
+    return True
+
+
 @user_method
 def block(bot: BotState, body: dict) -> bool:
-    _chat(bot, body).user.blocked = True
-    return True
+    return _set_blocked(bot, body, True)
 
 
 @user_method
 def unblock(bot: BotState, body: dict) -> bool:
-    _chat(bot, body).user.blocked = False
-    return True
+    return _set_blocked(bot, body, False)
 
 
 @user_method
