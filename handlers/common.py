@@ -26,6 +26,7 @@ from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
 from bot.rules import access
 from storage import accounts, audit, codec, drafts, org
+from storage.db import track_commits
 from storage.accounts import Account
 from storage.drafts import Draft
 from storage.org import Membership, Person, Unit
@@ -33,6 +34,9 @@ from storage.org import Membership, Person, Unit
 log = logging.getLogger(__name__)
 
 PRELOAD_GROUP = -2_000_000  # before handlers.fallback.CHECK_GROUP (-1_000_000)
+# After every observer, before the features: from here on, what the update commits is counted (the error
+# handler must not say "nothing was changed" once something was).
+COUNT_COMMITS_GROUP = -999_999
 # The bot lives in private chats: new messages there (not edits, not groups).
 PRIVATE_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 _CACHE = "common.actors"
@@ -135,6 +139,11 @@ def install(application: Application) -> None:
         return
     application.bot_data["common.installed"] = True
     application.add_handler(TypeHandler(Update, _preload), group=PRELOAD_GROUP)
+    application.add_handler(TypeHandler(Update, _count_commits), group=COUNT_COMMITS_GROUP)
+
+
+async def _count_commits(update: Update, context: Any) -> None:
+    track_commits()
 
 
 def preloaded(application: Application, update: Update) -> Actor | None:
@@ -383,3 +392,44 @@ async def describe_membership(ctx: AppContext, t: i18n.Translator, membership: M
     if unit.kind == "cell":
         return _("{role}, cell {cell}").format(role=role, cell=unit.name)
     return _("{role}, {unit}").format(role=role, unit=unit.name)
+
+
+# --- Buttons that know what they are about ------------------------------------------------------------
+#
+# A button that concerns a period (a month's meeting) or an item (a guidance, a preview, an invite) carries
+# that identity in its callback data: "prefix:identity…:choice". When it is pressed, the handler checks the
+# identity against the database (is this still the current month, the current preview, the last re-send?);
+# a button shown earlier and pressed after things moved on is answered "out of date" and changes nothing.
+
+
+def button_data(prefix: str, *parts: object) -> str:
+    """Callback data `prefix` + parts joined by ':' (Telegram allows at most 64 bytes)."""
+    data = prefix + ":".join(str(part) for part in parts)
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data longer than 64 bytes: {data!r}")
+    return data
+
+
+def button_parts(update: Update, prefix: str, count: int) -> list[str] | None:
+    """The `count` parts after `prefix` of the pressed button's data, or None when it has not that shape
+    (a forged or mangled button)."""
+    data = (update.callback_query.data if update.callback_query else None) or ""
+    if not data.startswith(prefix):
+        return None
+    parts = data[len(prefix):].split(":")
+    return parts if len(parts) == count and all(parts) else None
+
+
+async def answer_out_of_date(update: Update, actor: Actor, *, what: str) -> None:
+    """The button was shown for something that has moved on since: say so, change nothing."""
+    log.info("out-of-date button %r (%s) from user %s", (update.callback_query.data or "")[:64] if
+             update.callback_query else None, what, getattr(update.effective_user, "id", None))
+    text = actor.t.gettext("This button is out of date: things have changed since it was shown, so nothing "
+                           "was changed. Send /menu to start again.")
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=True)
+            return
+        except Exception:
+            log.debug("callback query not answered", exc_info=True)
+    await reply(update, text)

@@ -45,6 +45,22 @@ _CURRENT: contextvars.ContextVar[tuple["Database", asyncio.Task | None] | None] 
     "storage_db_transaction", default=None)
 
 
+# Commits made since `track_commits()` in the current task (the bot starts counting for each update, so
+# that its error handler knows whether something was already saved when a later step failed).
+_COMMITS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("storage_db_commits", default=None)
+
+
+def track_commits() -> None:
+    """Start counting the commits of the current task (and of what it awaits) from zero."""
+    _COMMITS.set([0])
+
+
+def commits_tracked() -> int:
+    """Commits since `track_commits()` in this task (0 if it never started counting)."""
+    box = _COMMITS.get()
+    return box[0] if box else 0
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None) -> None:
         self.conn = conn                  # the writer: transactions and migrations only
@@ -134,6 +150,9 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+                box = _COMMITS.get()
+                if box is not None:
+                    box[0] += 1
             finally:
                 _CURRENT.reset(token)
 

@@ -53,3 +53,15 @@ async def clear(target: Database | aiosqlite.Connection, account_id: int) -> boo
             return cursor.rowcount > 0
     cursor = await target.execute(sql, params)
     return cursor.rowcount > 0
+
+
+async def take(conn: aiosqlite.Connection, account_id: int, flow: str, steps: tuple[str, ...], key: str,
+               value: Any) -> bool:
+    """Inside the caller's transaction: end the conversation only if it is still this one — in `flow`, at one
+    of `steps`, with `data[key] == value` (e.g. the preview a button was shown for). False when it has moved
+    on or ended (a second press, a stale preview): the caller then rolls back."""
+    cursor = await conn.execute(
+        f"DELETE FROM drafts WHERE account_id = ? AND flow = ? AND step IN ({','.join('?' * len(steps))})"
+        " AND json_extract(data, '$.' || ?) = ?",
+        (account_id, flow, *steps, key, value))
+    return cursor.rowcount > 0

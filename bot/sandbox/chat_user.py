@@ -218,8 +218,8 @@ class ChatUser:
 
     def find_button(self, wanted: str, message: BotMessage | int | None = None) -> tuple[BotMessage, str, str]:
         """(message, label, callback_data) of the button labelled `wanted` (exactly, else ignoring case
-        and diacritics) or carrying that callback data, in `message` or else the newest bot message
-        that has it."""
+        and diacritics) or carrying that callback data (or that data followed by ":identity…"), in
+        `message` or else the newest bot message that has it."""
         if isinstance(message, BotMessage):
             candidates: Iterable[BotMessage] = [message]
         elif isinstance(message, int):
@@ -233,6 +233,12 @@ class ChatUser:
                     for label, data in row:
                         if _button_matches((label, data), wanted) or (loose and fold(label) == fold(wanted)):
                             return candidate, label, data
+        # Buttons that carry an identity after their action ("gc:send:3"): named by the action alone.
+        for candidate in candidates:
+            for row in candidate.buttons or ():
+                for label, data in row:
+                    if data.startswith(wanted + ":"):
+                        return candidate, label, data
         labels = [label for m in candidates for row in (m.buttons or ()) for label, _data in row]
         raise LookupError(f"no button {wanted!r}; buttons: {labels!r}")
 
