@@ -726,9 +726,30 @@ async def show_guidance(update: Update, context: Any) -> None:
 # --- Wiring ------------------------------------------------------------------------------------------------
 
 
+async def _resume(update: Update, context: Any) -> None:
+    """Back to the step the person was at (chosen to continue it rather than start something else)."""
+    ctx = ctx_of(context)
+    actor = await common.require_actor(update, context)
+    if actor is None or actor.draft is None:
+        return
+    if actor.draft.step in (OPTIONS, PICK, PREVIEW):
+        await _show_options(update, ctx, actor, dict(actor.draft.data), edit=False)
+    elif actor.draft.step == ATTACH:
+        await _after_text(update, ctx, actor, dict(actor.draft.data))
+    else:
+        await on_other(update, context)
+
+
+COMPOSE = common.define_flow(FLOW, N_("writing the month's guidance"), start_compose, resume=_resume)
+
+
+async def begin_compose(update: Update, context: Any) -> None:
+    await common.begin_flow(update, context, COMPOSE)
+
+
 menu_registry.add(MenuItem("guidance.compose", label=N_("Send guidance"),
                            description=N_("Write the month's guidance and send it to the cells"),
-                           roles=access.STAFF, callback=start_compose, command="guihuongdan", order=200))
+                           roles=access.STAFF, callback=begin_compose, command="guihuongdan", order=200))
 menu_registry.add(MenuItem("guidance.results", label=N_("Guidance sent"),
                            description=N_("Who has received and confirmed the guidance you sent"),
                            roles=access.STAFF, callback=show_results, command="tiendo", order=210))

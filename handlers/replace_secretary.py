@@ -283,9 +283,16 @@ async def _notices(ctx: AppContext, actor: common.Actor, cell: org.Unit, new: or
     return messages
 
 
+REPLACE = common.define_flow(FLOW, N_("replacing a cell secretary"), start)
+
+
+async def begin(update: Update, context: Any) -> None:
+    await common.begin_flow(update, context, REPLACE)
+
+
 menu_registry.add(MenuItem("replace_secretary", label=N_("Replace secretary"),
                            description=N_("Make someone of a cell its new secretary"),
-                           roles=access.STAFF, callback=start, command="thaybithu", order=510))
+                           roles=access.STAFF, callback=begin, command="thaybithu", order=510))
 
 
 def register(application: Application, ctx: AppContext) -> None:

@@ -3,8 +3,10 @@ applied at open.
 
 Writes go through `transaction()` (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error), on the writer
 connection, one task at a time: a lock keeps two tasks' write transactions from interleaving. Reads
-(`fetchone`, `fetchall`, `fetchval`) go to a separate, read-only connection, which in WAL mode sees only
-committed data — so no task ever reads another task's uncommitted writes. Reads made by the task that
+(`fetchone`, `fetchall`, `fetchval`) go to separate, read-only connections, which in WAL mode see only
+committed data — so no task ever reads another task's uncommitted writes. Each read has a reader
+connection to itself while it runs (a small pool): two statements on one connection would share one
+snapshot, and a read could then miss a commit that happened just before it began. Reads made by the task that
 holds the transaction, while it holds it, go to the writer connection instead, so that the task sees its
 own writes (which task holds it is kept per task, in a context variable).
 """
@@ -62,11 +64,16 @@ def commits_tracked() -> int:
 
 
 class Database:
+    READERS = 8  # reader connections at most; a read waits for a free one beyond that
+
     def __init__(self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None) -> None:
         self.conn = conn                  # the writer: transactions and migrations only
-        self.reader = reader or conn      # committed data only (WAL snapshot per statement)
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._idle: list[aiosqlite.Connection] = [reader] if reader is not None else []
+        self._readers: list[aiosqlite.Connection] = list(self._idle)
+        self._reader_free = asyncio.Condition()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
@@ -74,11 +81,10 @@ class Database:
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            reader = await _connect(path)
+            reader = await _connect(path, read_only=True)
         except BaseException:
             await conn.close()
             raise
-        await reader.execute("PRAGMA query_only=ON")  # a write slipped onto it fails loudly
         db = cls(conn, str(path), reader)
         if migrate:
             try:
@@ -99,11 +105,45 @@ class Database:
             await db.close()
 
     async def close(self) -> None:
+        self._closed = True
         try:
-            if self.reader is not self.conn:
-                await self.reader.close()
+            for reader in self._readers:
+                if reader is not None:  # (None: one still opening; it closes itself when returned)
+                    await reader.close()
         finally:
+            self._readers.clear()
+            self._idle.clear()
             await self.conn.close()
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A reader connection for this read alone."""
+        if self._closed:
+            raise ValueError("the database is closed")
+        async with self._reader_free:
+            while not self._idle and len(self._readers) >= self.READERS:
+                await self._reader_free.wait()
+            if self._idle:
+                reader = self._idle.pop()
+            else:
+                reader = None
+                self._readers.append(None)  # (reserved while it opens)
+        if reader is None:
+            try:
+                reader = await _connect(self.path, read_only=True)
+            except BaseException:
+                self._readers.remove(None)
+                raise
+            self._readers[self._readers.index(None)] = reader
+        try:
+            yield reader
+        finally:
+            async with self._reader_free:
+                if self._closed:
+                    await reader.close()
+                else:
+                    self._idle.append(reader)
+                self._reader_free.notify()
 
     def in_transaction(self) -> bool:
         """Whether the current task is inside this database's `transaction()`."""
@@ -156,16 +196,19 @@ class Database:
             finally:
                 _CURRENT.reset(token)
 
-    def _read_connection(self) -> aiosqlite.Connection:
-        return self.conn if self.in_transaction() else self.reader
-
     # Reads: committed data, or the current task's own transaction.
     async def fetchall(self, sql: str, params: Iterable[Any] | dict = ()) -> list[aiosqlite.Row]:
-        async with self._read_connection().execute(sql, params) as cursor:
+        if self.in_transaction():
+            async with self.conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Row | None:
-        async with self._read_connection().execute(sql, params) as cursor:
+        if self.in_transaction():
+            async with self.conn.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchval(self, sql: str, params: Iterable[Any] | dict = ()) -> Any:
@@ -173,12 +216,14 @@ class Database:
         return None if row is None else row[0]
 
 
-async def _connect(path: str | Path) -> aiosqlite.Connection:
+async def _connect(path: str | Path, *, read_only: bool = False) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(str(path), isolation_level=None)
     conn.row_factory = aiosqlite.Row
     try:
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=10000")
+        if read_only:
+            await conn.execute("PRAGMA query_only=ON")  # a write slipped onto a reader fails loudly
     except BaseException:
         await conn.close()
         raise

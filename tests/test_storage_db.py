@@ -122,3 +122,18 @@ async def test_a_nested_transaction_is_refused_rather_than_deadlocking(db):
         with pytest.raises(RuntimeError, match="already in a transaction"):
             async with db.transaction():
                 pass
+
+
+async def test_a_read_begun_after_a_commit_sees_it_while_other_reads_run(db):
+    """Each read has its own snapshot: one started after a commit sees it, whatever other reads are doing."""
+    async def busy_reads():
+        for _ in range(30):
+            await db.fetchall("SELECT * FROM units")
+
+    async def write_then_read():
+        for i in range(30):
+            async with db.transaction() as conn:
+                await conn.execute(_INSERT_CITY, (f"C{i}", f"c{i}"))
+            assert await db.fetchval("SELECT count(*) FROM units") == i + 1
+
+    await asyncio.gather(busy_reads(), busy_reads(), write_then_read())
