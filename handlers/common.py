@@ -485,11 +485,11 @@ def _keeps(draft: Draft | None) -> bool:
 async def begin_flow(update: Update, context: Any, flow: Flow,
                      start: Callable[[Update, Any], Awaitable[Any]] | None = None) -> None:
     """Start `flow` (`start`, else `flow.start`) — unless the person has another unfinished flow: then ask
-    whether to continue that one or discard it and start this one. Starting the same flow again restarts it
-    (its own entry decides); a transient picker is simply replaced."""
+    whether to continue that one or discard it and start this one (the same flow started again too: its
+    draft would be lost as well). A transient picker is simply replaced."""
     actor = await actor_for(update, context)
     draft = actor.draft
-    if draft is None or draft.flow == flow.name or not _keeps(draft) or actor.account is None:
+    if draft is None or not _keeps(draft) or actor.account is None:
         await (start or flow.start)(update, context)
         return
     ctx = ctx_of(context)

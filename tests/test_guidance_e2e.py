@@ -137,8 +137,7 @@ async def test_a_schedule_fires_at_its_time_once_across_restarts(e2e):
     assert vi.format_datetime(datetime(2026, 11, 30, 7, 0, tzinfo=VN_TZ), "short") in confirmation.text
     await e2e.restart()
     e2e.clock.set(datetime(2026, 11, 30, 6, 59, tzinfo=VN_TZ))   # not yet
-    e2e.ctx.wake_sender()
-    await recipients[0].idle(settle=0.5)
+    await e2e.sender_idle()
     assert not [m for m in await recipients[0].bot_messages() if TEXT in m.text]
     e2e.clock.set(datetime(2026, 11, 30, 7, 0, 1, tzinfo=VN_TZ))
     e2e.ctx.wake_sender()
@@ -148,8 +147,7 @@ async def test_a_schedule_fires_at_its_time_once_across_restarts(e2e):
     await wait_until(lambda: _settled(e2e, guidance.id))
     await e2e.restart()
     e2e.clock.advance(timedelta(hours=1))
-    e2e.ctx.wake_sender()
-    await recipients[0].idle(settle=0.5)
+    await e2e.sender_idle()
     for user in recipients:
         assert len([m for m in await user.bot_messages() if TEXT in m.text]) == 1
 
@@ -187,8 +185,7 @@ async def test_cancel_while_composing_and_a_scheduled_send(e2e):
     guidance = await latest_guidance(e2e)
     assert guidance.status == "cancelled"
     e2e.clock.set(datetime(2026, 11, 28, 8, 0, tzinfo=VN_TZ))
-    e2e.ctx.wake_sender()
-    await recipients[0].idle(settle=0.5)
+    await e2e.sender_idle()
     assert not [m for m in await recipients[0].bot_messages() if TEXT in m.text]
     assert await outbox.counts_by_status(e2e.db, store.ref(guidance.id)) == {"cancelled": len(recipients)}
 
@@ -383,7 +380,7 @@ async def test_options_survive_a_restart_and_edit_changes_the_text(e2e):
         assert "11/2026" in copy.text
     deputies = [u for u in recipients if u not in secretaries]
     assert deputies
-    await deputies[0].idle(settle=0.3)
+    await e2e.sender_idle()   # every copy that was queued has gone out
     assert not [m for m in await deputies[0].bot_messages() if "Nội dung đã sửa." in m.text]
 
 

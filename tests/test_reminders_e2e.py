@@ -112,7 +112,7 @@ async def test_the_2nd_at_seven_each_secretary_and_deputy_gets_exactly_one_remin
     await restarted(h)
     assert (await tick_at(h, vn(2026, 12, 2, 8, 0))).decisions == []
     assert len(await outbox.by_ref(h.db, "reminder:committee:2026-12")) == 612
-    await users[-1].idle(settle=0.3)
+    await h.sender_idle()
     assert h.server.stats(h.token)["sent"] == sent_before
     assert len(reminder_texts(await users[-1].messages(), "Chi ủy Chi bộ")) == 1
 
@@ -177,7 +177,7 @@ async def test_a_secretary_moves_the_meeting_and_its_reminders_follow(e2e):
     await tick_at(h, vn(2026, 12, 3, 7, 0))
     for user in other_leaders:
         await user.wait_for(lambda m: "sinh hoạt định kỳ" in m.text)
-    await s.idle(settle=0.3)
+    await h.sender_idle()
     assert not reminder_texts(await s.messages(), "Chi ủy Chi bộ")
     # the 4th: the committee, the 5th: the meeting, the 6th: the follow-up (no roll call)
     await tick_at(h, vn(2026, 12, 4, 7, 0))

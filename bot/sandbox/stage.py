@@ -121,6 +121,13 @@ class Stage:
 
     handled = settled  # `await e2e.handled()` reads well in tests too
 
+    async def sender_idle(self, timeout: float = 5.0) -> None:
+        """Wait until the outbox sender has looked at the whole outbox again and sent whatever was due."""
+        sender = self.ctx.extras.get("sender")
+        if sender is None:
+            raise RuntimeError("no outbox sender is running")
+        await sender.next_pass(timeout)
+
     async def close(self) -> None:
         try:
             await self.stop_app()
