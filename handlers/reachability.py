@@ -21,7 +21,7 @@ from storage import accounts
 log = logging.getLogger(__name__)
 
 # After the actor is loaded (common.PRELOAD_GROUP), before the fallback's check: an observer.
-CAME_BACK_GROUP = common.PRELOAD_GROUP + 1
+CAME_BACK_GROUP = common.PRELOAD_GROUP + 2  # its own group: in a group only the first match runs
 
 
 def _blocked_now(update: Update) -> bool | None:
