@@ -10,6 +10,7 @@ from reaching this group; none does (and a wait for it would then fail loudly, n
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 from telegram import Update
@@ -24,14 +25,20 @@ _KEY = "handled.tracker"
 class Tracker:
     """The update ids handled so far, and a way to wait for some."""
 
+    KEEP = 10_000  # the newest ids remembered (a long-running bot must not grow without end)
+
     def __init__(self) -> None:
         self.ids: set[int] = set()
+        self._order: deque[int] = deque()
         self.count = 0
         self._changed = asyncio.Condition()
 
     async def record(self, update_id: int) -> None:
         async with self._changed:
             self.ids.add(update_id)
+            self._order.append(update_id)
+            while len(self._order) > self.KEEP:
+                self.ids.discard(self._order.popleft())
             self.count += 1
             self._changed.notify_all()
 
