@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Awaitable, Callable, Iterable
 
-from telegram import Update
-from telegram.ext import Application, TypeHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
 from bot.rules import access
 from storage import accounts, audit, codec, drafts, org
+from storage.db import track_commits
 from storage.accounts import Account
 from storage.drafts import Draft
 from storage.org import Membership, Person, Unit
@@ -33,6 +34,9 @@ from storage.org import Membership, Person, Unit
 log = logging.getLogger(__name__)
 
 PRELOAD_GROUP = -2_000_000  # before handlers.fallback.CHECK_GROUP (-1_000_000)
+# After every observer, before the features: from here on, what the update commits is counted (the error
+# handler must not say "nothing was changed" once something was).
+COUNT_COMMITS_GROUP = -999_999
 # The bot lives in private chats: new messages there (not edits, not groups).
 PRIVATE_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 _CACHE = "common.actors"
@@ -51,6 +55,7 @@ class Actor:
     scope: access.Scope = access.Scope()
     draft: Draft | None = None
     language: str = i18n.DEFAULT_LANGUAGE
+    switch: drafts.Switch | None = None  # a "continue or start the other one?" question waiting
 
     @property
     def linked(self) -> bool:
@@ -112,8 +117,9 @@ async def load_actor(ctx: AppContext, user_id: int | None, telegram_code: str | 
     scope = access.scope_of(((m.role, m.unit_id) for m in memberships if units.get(m.unit_id)
                              and units[m.unit_id].active), active=bool(person and person.active))
     draft = await drafts.load(ctx.db, account.id) if account is not None else None
+    switch = await drafts.pending_switch(ctx.db, account.id) if draft is not None else None
     return Actor(user_id, account, person, memberships, units, scope, draft,
-                 choose_language(person, account, telegram_code, default))
+                 choose_language(person, account, telegram_code, default), switch)
 
 
 def _cache(application: Application) -> OrderedDict:
@@ -135,6 +141,16 @@ def install(application: Application) -> None:
         return
     application.bot_data["common.installed"] = True
     application.add_handler(TypeHandler(Update, _preload), group=PRELOAD_GROUP)
+    application.add_handler(TypeHandler(Update, _count_commits), group=COUNT_COMMITS_GROUP)
+    # First in group 0 (the first feature to register installs this): the answer to "continue or switch?"
+    # comes before the unfinished flow's own handlers, which would take "1" as their input.
+    application.add_handler(CallbackQueryHandler(_on_switch_button, pattern=rf"^{_SWITCH}"))
+    application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
+                                           & _SwitchAnswer(application), _on_switch_typed))
+
+
+async def _count_commits(update: Update, context: Any) -> None:
+    track_commits()
 
 
 def preloaded(application: Application, update: Update) -> Actor | None:
@@ -383,3 +399,174 @@ async def describe_membership(ctx: AppContext, t: i18n.Translator, membership: M
     if unit.kind == "cell":
         return _("{role}, cell {cell}").format(role=role, cell=unit.name)
     return _("{role}, {unit}").format(role=role, unit=unit.name)
+
+
+# --- Buttons that know what they are about ------------------------------------------------------------
+#
+# A button that concerns a period (a month's meeting) or an item (a guidance, a preview, an invite) carries
+# that identity in its callback data: "prefix:identity…:choice". When it is pressed, the handler checks the
+# identity against the database (is this still the current month, the current preview, the last re-send?);
+# a button shown earlier and pressed after things moved on is answered "out of date" and changes nothing.
+
+
+def button_data(prefix: str, *parts: object) -> str:
+    """Callback data `prefix` + parts joined by ':' (Telegram allows at most 64 bytes)."""
+    data = prefix + ":".join(str(part) for part in parts)
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data longer than 64 bytes: {data!r}")
+    return data
+
+
+def button_parts(update: Update, prefix: str, count: int) -> list[str] | None:
+    """The `count` parts after `prefix` of the pressed button's data, or None when it has not that shape
+    (a forged or mangled button)."""
+    data = (update.callback_query.data if update.callback_query else None) or ""
+    if not data.startswith(prefix):
+        return None
+    parts = data[len(prefix):].split(":")
+    return parts if len(parts) == count and all(parts) else None
+
+
+async def answer_out_of_date(update: Update, actor: Actor, *, what: str) -> None:
+    """The button was shown for something that has moved on since: say so, change nothing."""
+    log.info("out-of-date button %r (%s) from user %s", (update.callback_query.data or "")[:64] if
+             update.callback_query else None, what, getattr(update.effective_user, "id", None))
+    text = actor.t.gettext("This button is out of date: things have changed since it was shown, so nothing "
+                           "was changed. Send /menu to start again.")
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=True)
+            return
+        except Exception:
+            log.debug("callback query not answered", exc_info=True)
+    await reply(update, text)
+
+
+# --- Starting a guided conversation while another is unfinished -----------------------------------------
+#
+# A person has one draft at a time (storage/drafts.py). Starting another conversation must never discard
+# the unfinished one silently, so every flow's entry point goes through `begin_flow`: when another flow is
+# unfinished, the person is asked "continue it, or discard it and start this one?" (two buttons, or the
+# numbers 1 and 2 typed), and the question is kept in the database (`flow_switches`) until answered.
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A guided conversation, as `begin_flow` knows it."""
+
+    name: str                 # the draft's `flow`, e.g. "guidance.compose"
+    label: str                # N_(): what the person is doing, e.g. "writing the month's guidance"
+    start: Callable[[Update, Any], Awaitable[Any]]   # shows the first step and saves the first draft
+    resume: Callable[[Update, Any], Awaitable[Any]] | None = None  # shows the current step again
+    transient: bool = False   # a one-question picker: replaced without asking, left by /menu, help, /language
+
+
+FLOWS: dict[str, Flow] = {}
+_SWITCH = "flow:"
+CONTINUE, SWITCH = "1", "2"
+
+
+def define_flow(name: str, label: str, start: Callable[[Update, Any], Awaitable[Any]], *,
+                resume: Callable[[Update, Any], Awaitable[Any]] | None = None, transient: bool = False) -> Flow:
+    """Declare a flow (at import time, next to its handlers); returns it for `begin_flow`."""
+    flow = Flow(name, label, start, resume, transient)
+    FLOWS[name] = flow
+    return flow
+
+
+def _keeps(draft: Draft | None) -> bool:
+    """Whether this draft is worth asking about before it is replaced."""
+    if draft is None:
+        return False
+    known = FLOWS.get(draft.flow)
+    return known is None or not known.transient
+
+
+async def begin_flow(update: Update, context: Any, flow: Flow,
+                     start: Callable[[Update, Any], Awaitable[Any]] | None = None) -> None:
+    """Start `flow` (`start`, else `flow.start`) — unless the person has another unfinished flow: then ask
+    whether to continue that one or discard it and start this one (the same flow started again too: its
+    draft would be lost as well). A transient picker is simply replaced."""
+    actor = await actor_for(update, context)
+    draft = actor.draft
+    if draft is None or not _keeps(draft) or actor.account is None:
+        await (start or flow.start)(update, context)
+        return
+    ctx = ctx_of(context)
+    await drafts.ask_switch(ctx.db, actor.account.id, flow.name, draft.updated_at, now_instant(ctx))
+    t = actor.t
+    _ = t.gettext
+    current = FLOWS.get(draft.flow)
+    current_label = _(current.label) if current else draft.flow
+    text = _("You have not finished {current}. Continue it, or discard it and start {new}?\n"
+             "1 — Continue {current}\n2 — Discard it and start {new}\n"
+             "Press a button or type its number.").format(current=current_label, new=_(flow.label))
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(_("1 — Continue"), callback_data=button_data(_SWITCH, "keep", flow.name))],
+        [InlineKeyboardButton(_("2 — Discard it and start the new one"),
+                              callback_data=button_data(_SWITCH, "go", flow.name))],
+    ])
+    await reply(update, text, reply_markup=keyboard)
+
+
+async def leave_transient(update: Update, context: Any) -> None:
+    """The person did something else: a transient picker they left open ends (its buttons go out of date)."""
+    actor = await actor_for(update, context)
+    if actor.draft is not None and actor.account is not None and not _keeps(actor.draft) \
+            and actor.draft.flow in FLOWS:
+        await drafts.clear(ctx_of(context).db, actor.account.id)
+        await actor_for(update, context, fresh=True)
+
+
+class _SwitchAnswer(ActorFilter):
+    """"1" or "2" typed while a switch question waits (and the draft has not moved on since)."""
+
+    def __init__(self, application: Application) -> None:
+        super().__init__(name="SwitchAnswer")
+        self.application = application
+
+    def filter(self, update: Update) -> bool:
+        actor = self._actor(update)
+        text = (update.effective_message.text or "").strip() if update.effective_message else ""
+        return (actor is not None and actor.switch is not None and actor.draft is not None
+                and actor.draft.updated_at == actor.switch.draft_updated_at and text in (CONTINUE, SWITCH))
+
+
+async def _on_switch_typed(update: Update, context: Any) -> None:
+    actor = await actor_for(update, context)
+    await _answer_switch(update, context, actor, actor.switch.to_flow,
+                         discard=update.effective_message.text.strip() == SWITCH)
+
+
+async def _on_switch_button(update: Update, context: Any) -> None:
+    actor = await actor_for(update, context)
+    parts = button_parts(update, _SWITCH, 2)
+    if parts is None or parts[0] not in ("keep", "go") or parts[1] not in FLOWS:
+        await refuse_forged(update, context, actor, what="flow.switch")
+        return
+    await _answer_switch(update, context, actor, parts[1], discard=parts[0] == "go")
+
+
+async def _answer_switch(update: Update, context: Any, actor: Actor, to_flow: str, *, discard: bool) -> None:
+    ctx = ctx_of(context)
+    if actor.account is None or actor.draft is None:
+        await answer_out_of_date(update, actor, what="flow.switch")
+        return
+    draft = actor.draft
+    async with ctx.db.transaction() as conn:
+        taken = await drafts.answer_switch(conn, actor.account.id, to_flow, draft.updated_at, discard=discard)
+    if not taken:
+        await answer_out_of_date(update, actor, what="flow.switch")
+        return
+    await actor_for(update, context, fresh=True)
+    if discard:
+        log.info("account %s discarded %s to start %s", actor.account.id, draft.flow, to_flow)
+        await FLOWS[to_flow].start(update, context)
+        return
+    current = FLOWS.get(draft.flow)
+    if current is not None and current.resume is not None:
+        await current.resume(update, context)
+        return
+    _ = actor.t.gettext
+    await reply(update, _("Carry on with {current} where you left off. /cancel leaves it.").format(
+        current=_(current.label) if current else draft.flow))

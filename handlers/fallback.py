@@ -21,6 +21,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
 from storage import accounts, org
+from storage.db import commits_tracked
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +96,23 @@ async def _answer_untaken(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (the log filter keeps the token out) and tell the person nothing was changed:
-    handlers write in one transaction, so an error leaves nothing half-done."""
+    """Log the failure (the log filter keeps the token out) and tell the person what became of their
+    action: handlers write in one transaction, so an error before it commits leaves nothing changed — but
+    once it has committed (a guidance confirmed, a meeting moved), the person must not be told nothing
+    happened and invited to do it again."""
     update_id = getattr(update, "update_id", None)
-    log.error("handling update %s failed", update_id, exc_info=context.error)
+    saved = commits_tracked() > 0
+    log.error("handling update %s failed%s", update_id, " after it saved something" if saved else "",
+              exc_info=context.error)
     if not isinstance(update, Update) or not _private(update):
         return
     try:
         _ = (await _translator(update, ctx_of(context))).gettext
-        text = _("Sorry, something went wrong on our side. Nothing was changed. Please try again in a moment.")
+        if saved:
+            text = _("Sorry, something went wrong on our side after your action was saved, so this answer is "
+                     "incomplete. Please do not repeat it: send /menu to see where things stand.")
+        else:
+            text = _("Sorry, something went wrong on our side. Nothing was changed. Please try again in a moment.")
         if update.callback_query:
             try:
                 await update.callback_query.answer(text, show_alert=True)

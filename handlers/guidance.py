@@ -338,6 +338,7 @@ async def _preview(update: Update, ctx: AppContext, actor: common.Actor, data: d
     payload = delivery.copy_payload(t, text=data["text"], parse_mode="HTML", month=data["month"],
                                     scope_name=scope.name, attachments=_attachments(data),
                                     ack_data=delivery.PREVIEW_ACK)
+    data["preview"] = int(data.get("preview") or 0) + 1
     await _save(ctx, actor, PREVIEW, data)
     await send_now(ctx, update.get_bot(), update.effective_chat.id, payload)
     recipients = await delivery.recipients_for(ctx, [c.id for c in cells], data["audience"])
@@ -354,9 +355,13 @@ async def _preview(update: Update, ctx: AppContext, actor: common.Actor, data: d
                                 "{n} of them have not joined the bot yet and will not receive it: {names}.",
                                 len(missing)).format(n=len(missing), names=", ".join(
             people[pid].full_name for pid in missing if pid in people)))
-    rows = [[{"text": _("📤 Send now"), "callback_data": f"{_C}send"},
-             {"text": _("🕒 Schedule"), "callback_data": f"{_C}sched"}],
-            [{"text": _("✏️ Edit"), "callback_data": f"{_C}edit"}, {"text": _("Cancel"), "callback_data": f"{_C}cancel"}]]
+    # The preview's buttons carry its number: pressed after an edit and a newer preview, they are out of
+    # date (they would send what the person no longer sees).
+    token = data["preview"]
+    rows = [[{"text": _("📤 Send now"), "callback_data": common.button_data(_C, "send", token)},
+             {"text": _("🕒 Schedule"), "callback_data": common.button_data(_C, "sched", token)}],
+            [{"text": _("✏️ Edit"), "callback_data": common.button_data(_C, "edit", token)},
+             {"text": _("Cancel"), "callback_data": f"{_C}cancel"}]]
     # Paced like the copy above it (one message a second to a chat).
     await send_now(ctx, update.get_bot(), update.effective_chat.id, {"text": "\n".join(lines), "buttons": rows})
 
@@ -371,15 +376,26 @@ async def _confirm(update: Update, context: Any, actor: common.Actor, data: dict
         await common.refuse_forged(update, context, actor, what="guidance.send")
         return
     scope = await _scope_unit(ctx, actor, data)
-    account_id = actor.account.id
-    queued = await delivery.confirm(
-        ctx, author_person_id=actor.person.id, scope_unit_id=scope.id, month=data["month"], text=data["text"],
-        parse_mode="HTML", audience=data["audience"], cell_ids=[c.id for c in cells],
-        attachments=_attachments(data), scheduled_at=scheduled_at,
-        in_transaction=lambda conn: drafts.clear(conn, account_id))
-    await common.record_audit(ctx, update, actor, "guidance.scheduled" if scheduled_at else "guidance.sent",
-                              unit_id=scope.id, detail={"guidance": queued.guidance_id, "month": data["month"],
-                                                        "recipients": queued.recipients, "queued": queued.queued})
+
+    async def with_it(conn, queued: delivery.Queued) -> None:
+        # Only if the draft is still at this very preview: a second press, or a press on an older preview,
+        # finds it gone or moved on and records nothing.
+        if not await drafts.take(conn, actor.account.id, FLOW, (PREVIEW, SCHEDULE), "preview", data.get("preview")):
+            raise _AlreadyDone
+        await common.record_audit(ctx, update, actor, "guidance.scheduled" if scheduled_at else "guidance.sent",
+                                  target=conn, unit_id=scope.id,
+                                  detail={"guidance": queued.guidance_id, "month": data["month"],
+                                          "recipients": queued.recipients, "queued": queued.queued})
+
+    try:
+        queued = await delivery.confirm(
+            ctx, author_person_id=actor.person.id, scope_unit_id=scope.id, month=data["month"], text=data["text"],
+            parse_mode="HTML", audience=data["audience"], cell_ids=[c.id for c in cells],
+            attachments=_attachments(data), scheduled_at=scheduled_at, in_transaction=with_it)
+    except _AlreadyDone:
+        await common.answer_out_of_date(update, actor, what="guidance.send")
+        return
+    # Committed: from here on a failure must not read as "nothing was changed" (see fallback.on_error).
     if scheduled_at is not None:
         text = t.ngettext("Scheduled: it will go to {n} person at {when} (Vietnam time).",
                           "Scheduled: it will go to {n} people at {when} (Vietnam time).", queued.queued).format(
@@ -396,6 +412,12 @@ async def _confirm(update: Update, context: Any, actor: common.Actor, data: dict
                                   len(queued.not_joined)).format(n=len(queued.not_joined))
     # Paced with the sender's messages to this chat, so it comes before the results.
     await send_now(ctx, update.get_bot(), update.effective_chat.id, {"text": text, "buttons": [[button]]})
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+class _AlreadyDone(Exception):
+    """The preview being confirmed is no longer the person's current one (rolls the confirmation back)."""
 
 
 async def on_schedule_text(update: Update, context: Any) -> None:
@@ -474,15 +496,16 @@ async def on_compose_button(update: Update, context: Any) -> None:
         await _show_options(update, ctx, actor, data, edit=True)
     elif action == "preview" and step == OPTIONS:
         await _preview(update, ctx, actor, data)
-    elif action == "send" and step == PREVIEW:
-        await update.callback_query.answer()
-        await _confirm(update, context, actor, data)
-    elif action == "sched" and step == PREVIEW:
+    elif action in ("send", "sched", "edit") and (step != PREVIEW or argument != str(data.get("preview"))):
+        await common.answer_out_of_date(update, actor, what=f"guidance.{action}")
+    elif action == "send":
+        await _confirm(update, context, actor, data)  # (answers the press once it has gone through)
+    elif action == "sched":
         await _save(ctx, actor, SCHEDULE, data)
         await update.callback_query.answer()
         await common.reply(update, _("When should it be sent? Type the date and time (Vietnam time), for example "
                                      "30/11/2026 07:00."))
-    elif action == "edit" and step == PREVIEW:
+    elif action == "edit":
         await _save(ctx, actor, TEXT, data)
         await update.callback_query.answer()
         await common.reply(update, _("Send the new text of the guidance, or keep the one you wrote."),
@@ -553,7 +576,7 @@ async def on_ack(update: Update, context: Any) -> None:
 async def _guidance_for(update: Update, context: Any, actor: common.Actor, prefix: str) -> store.Guidance | None:
     ctx = ctx_of(context)
     try:
-        guidance_id = int((update.callback_query.data or "")[len(prefix):])
+        guidance_id = int((update.callback_query.data or "")[len(prefix):].split(":")[0])
     except ValueError:
         await _stale(update, actor)
         return None
@@ -602,7 +625,15 @@ async def on_resend(update: Update, context: Any) -> None:
             not await _may_send_to_cells(ctx, actor, await store.cell_ids(ctx.db, guidance.id)):
         await common.refuse_forged(update, context, actor, what="guidance.resend", detail={"guidance": guidance.id})
         return
-    queued = await delivery.resend_unconfirmed(ctx, guidance.id)
+    parts = common.button_parts(update, delivery.RESEND, 2)
+    if parts is None or parts[1] != str(guidance.resend_rounds):
+        # Shown before a later re-send (or without its round): it would send everyone another copy.
+        await common.answer_out_of_date(update, actor, what="guidance.resend")
+        return
+    queued = await delivery.resend_unconfirmed(ctx, guidance.id, after_round=guidance.resend_rounds)
+    if queued is None:
+        await common.answer_out_of_date(update, actor, what="guidance.resend")
+        return
     await common.record_audit(ctx, update, actor, "guidance.resent", unit_id=guidance.scope_unit_id,
                               detail={"guidance": guidance.id, "queued": queued.queued})
     await update.callback_query.answer()
@@ -695,9 +726,30 @@ async def show_guidance(update: Update, context: Any) -> None:
 # --- Wiring ------------------------------------------------------------------------------------------------
 
 
+async def _resume(update: Update, context: Any) -> None:
+    """Back to the step the person was at (chosen to continue it rather than start something else)."""
+    ctx = ctx_of(context)
+    actor = await common.require_actor(update, context)
+    if actor is None or actor.draft is None:
+        return
+    if actor.draft.step in (OPTIONS, PICK, PREVIEW):
+        await _show_options(update, ctx, actor, dict(actor.draft.data), edit=False)
+    elif actor.draft.step == ATTACH:
+        await _after_text(update, ctx, actor, dict(actor.draft.data))
+    else:
+        await on_other(update, context)
+
+
+COMPOSE = common.define_flow(FLOW, N_("writing the month's guidance"), start_compose, resume=_resume)
+
+
+async def begin_compose(update: Update, context: Any) -> None:
+    await common.begin_flow(update, context, COMPOSE)
+
+
 menu_registry.add(MenuItem("guidance.compose", label=N_("Send guidance"),
                            description=N_("Write the month's guidance and send it to the cells"),
-                           roles=access.STAFF, callback=start_compose, command="guihuongdan", order=200))
+                           roles=access.STAFF, callback=begin_compose, command="guihuongdan", order=200))
 menu_registry.add(MenuItem("guidance.results", label=N_("Guidance sent"),
                            description=N_("Who has received and confirmed the guidance you sent"),
                            roles=access.STAFF, callback=show_results, command="tiendo", order=210))

@@ -153,8 +153,15 @@ async def on_button(update: Update, context: Any) -> None:
     await common.reply(update, text, reply_markup=menu.menu_keyboard(actor))
 
 
+INVITE = common.define_flow(FLOW, N_("creating an invite"), start_invite)
+
+
+async def begin_invite(update: Update, context: Any) -> None:
+    await common.begin_flow(update, context, INVITE)
+
+
 menu_registry.add(MenuItem("invite", label=N_("Invite"), description=N_("Create an invite link for a person of your ward"),
-                           roles=access.STAFF, callback=start_invite, command="moithamgia", order=500))
+                           roles=access.STAFF, callback=begin_invite, command="moithamgia", order=500))
 
 
 def register(application: Application, ctx: AppContext) -> None:

@@ -351,7 +351,9 @@ async def cancel(update: Update, context: Any) -> None:
 
 
 async def run_item(update: Update, context: Any, item: MenuItem) -> None:
-    """Run an item for this person if their current roles include it."""
+    """Run an item for this person if their current roles include it (a day picker left open ends: the
+    person has gone on to something else)."""
+    await common.leave_transient(update, context)
     actor = await common.actor_for(update, context)
     if item.key not in OPEN_ITEMS:
         if not actor.active:
@@ -385,6 +387,7 @@ async def _on_typed(update: Update, context: Any) -> None:
 
 
 async def _on_menu(update: Update, context: Any) -> None:
+    await common.leave_transient(update, context)
     await show_menu(update, context)
 
 

@@ -2,7 +2,12 @@
 diacritics; "move to day 5" in English) or picks the day from the menu item. The cell is the one the
 person leads, read from the database; the day must be today or later in the current month. The move is
 recorded with its audit entry and a notice to the cell's other leaders in one transaction, and the
-cell's reminders follow it (bot/rules/schedule.py)."""
+cell's reminders follow it (bot/rules/schedule.py).
+
+The day picker is a short conversation (draft flow "meeting.move", step "day"): its buttons carry the
+cell and the month they were shown for ("meeting:move:<cell>:<yyyy-mm>:<day>"), labelled "day 5"; while it
+is open, a number typed is that day. Pressed in another month, after /cancel, or after the person went on
+to something else (/menu, help, /language), a picker button is out of date and changes nothing."""
 
 from __future__ import annotations
 
@@ -21,16 +26,17 @@ from bot.core.i18n import N_
 from bot.reminders.facts import load, settings_from_config
 from bot.reminders.texts import month_name, when_text
 from bot.rules import schedule
-from handlers import common, menu_registry
+from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
-from storage import accounts, audit, codec, meetings, org, outbox
+from storage import accounts, audit, codec, drafts, meetings, org, outbox
 from storage.org import Unit
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "meeting:move:"
-_CALLBACK = re.compile(r"^meeting:move:(\d{1,2})$")
-DAYS_PER_ROW = 7
+FLOW, DAY = "meeting.move", "day"
+DAYS_PER_ROW = 4   # "ngày 28" is wider than a bare number
+_TYPED_DAY = re.compile(r"^\D{0,10}?(\d{1,2})\D{0,3}$")
 
 
 class _MoveRequest(filters.MessageFilter):
@@ -105,11 +111,24 @@ async def show_days(update: Update, context: Any) -> None:
         return
     _facts, planned = await _plan(ctx, cell, period)
     days = range(today.day, schedule.last_day(period) + 1)
-    buttons = [InlineKeyboardButton(t.format_number(day), callback_data=f"{CALLBACK_PREFIX}{day}") for day in days]
+    await drafts.save(ctx.db, actor.account.id, FLOW, DAY, {"cell": cell.id, "period": period},
+                      at=common.now_instant(ctx))
+    buttons = [InlineKeyboardButton(_("day {day}").format(day=t.format_number(day)),
+                                    callback_data=common.button_data(CALLBACK_PREFIX, cell.id, period, day))
+               for day in days]
     rows = [buttons[i:i + DAYS_PER_ROW] for i in range(0, len(buttons), DAYS_PER_ROW)]
-    text = _("The {month} meeting of cell {cell} is on {day}. Which day of {month} should it move to?").format(
-        month=month_name(t, period), cell=cell.name, day=t.format_date(_meeting_day(planned), "full"))
+    text = _("The {month} meeting of cell {cell} is on {day}. Which day of {month} should it move to? "
+             "Press it, or type its number (for example {example}). /cancel leaves it as it is.").format(
+        month=month_name(t, period), cell=cell.name, day=t.format_date(_meeting_day(planned), "full"),
+        example=t.format_number(days[-1]))
     await common.reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
+
+
+MOVE = common.define_flow(FLOW, N_("moving the meeting"), show_days, transient=True)
+
+
+async def begin_move(update: Update, context: Any) -> None:
+    await common.begin_flow(update, context, MOVE)
 
 
 async def on_text(update: Update, context: Any) -> None:
@@ -118,17 +137,37 @@ async def on_text(update: Update, context: Any) -> None:
         await move(update, context, day)
 
 
-async def on_button(update: Update, context: Any) -> None:
-    match = _CALLBACK.match(update.callback_query.data or "")
+async def on_picker_text(update: Update, context: Any) -> None:
+    """Typed while the day picker is open: a number is that day (as the button labelled "day 5")."""
+    match = _TYPED_DAY.match((update.effective_message.text or "").strip())
     if match is None:
         actor = await common.actor_for(update, context)
+        await common.reply(update, actor.t.gettext(
+            "Please type the day of the month as a number, for example 5, or /cancel."))
+        return
+    await move(update, context, int(match.group(1)), picker=True)
+
+
+async def on_button(update: Update, context: Any) -> None:
+    actor = await common.actor_for(update, context)
+    parts = common.button_parts(update, CALLBACK_PREFIX, 3)
+    if parts is None or not parts[0].isdigit() or not parts[2].isdigit():
         await common.refuse_forged(update, context, actor, what="meeting.move")
         return
-    await move(update, context, int(match.group(1)))
+    cell_id, period, day = int(parts[0]), parts[1], int(parts[2])
+    draft = actor.draft
+    current = schedule.period_of(ctx_of(context).clock.now().date())
+    # Shown for another month, another cell, or a picker closed since: it must not move this month's meeting.
+    if period != current or draft is None or not actor.in_flow(FLOW, DAY) or \
+            draft.data.get("cell") != cell_id or draft.data.get("period") != period:
+        await common.answer_out_of_date(update, actor, what="meeting.move")
+        return
+    await move(update, context, day, picker=True)
 
 
-async def move(update: Update, context: Any, day: int) -> None:
-    """Move the person's own cell's meeting of the current month to `day`, or say politely why not."""
+async def move(update: Update, context: Any, day: int, *, picker: bool = False) -> None:
+    """Move the person's own cell's meeting of the current month to `day`, or say politely why not. From
+    the picker (`picker`), only the cell it was shown for; a move, or a refusal that stands, closes it."""
     found = await _leader(update, context)
     if found is None:
         return
@@ -139,6 +178,11 @@ async def move(update: Update, context: Any, day: int) -> None:
     now = ctx.clock.now()
     today = now.date()
     period = schedule.period_of(today)
+    if picker and (not actor.in_flow(FLOW, DAY) or actor.draft.data.get("cell") != cell.id
+                   or actor.draft.data.get("period") != period):
+        await _close_picker(ctx, actor)
+        await common.answer_out_of_date(update, actor, what="meeting.move")
+        return
     last = schedule.last_day(period)
     month = month_name(t, period)
     problem = schedule.check_move(today, day)
@@ -155,12 +199,14 @@ async def move(update: Update, context: Any, day: int) -> None:
         return
     refusal = await _refusal(ctx, t, cell, period)
     if refusal:
+        await _close_picker(ctx, actor)
         await common.reply(update, refusal)
         return
 
     _facts, before = await _plan(ctx, cell, period)
     from_day, to_day = _meeting_day(before), date(today.year, today.month, day)
     if from_day == to_day:
+        await _close_picker(ctx, actor)
         await common.reply(update, _("The {month} meeting of cell {cell} is already on {day}.").format(
             month=month, cell=cell.name, day=t.format_date(to_day, "full")))
         return
@@ -176,6 +222,8 @@ async def move(update: Update, context: Any, day: int) -> None:
         for message in notices:
             message.dedup_key = f"{message.dedup_key}:{meeting_id}"
         queued = await outbox.enqueue(conn, notices, at=at) if notices else 0
+        if actor.in_flow(FLOW):
+            await drafts.clear(conn, actor.account.id)
     if queued:
         ctx.wake_sender()
     log.info("meeting of cell %s for %s moved from %s to %s", cell.id, period, from_day, to_day)
@@ -191,6 +239,11 @@ async def move(update: Update, context: Any, day: int) -> None:
                   schedule.FOLLOWUP: _("a follow-up, if no roll call is recorded: {when}")}
         lines += ["• " + labels[p.rule].format(when=when_text(t, p.at)) for p in coming]
     await common.reply(update, "\n".join(lines))
+
+
+async def _close_picker(ctx: AppContext, actor: common.Actor) -> None:
+    if actor.in_flow(FLOW):
+        await drafts.clear(ctx.db, actor.account.id)
 
 
 async def _notices(ctx: AppContext, actor: common.Actor, cell: Unit, period: str, to_day: date,
@@ -214,7 +267,7 @@ async def _notices(ctx: AppContext, actor: common.Actor, cell: Unit, period: str
 
 menu_registry.add(MenuItem(
     "meeting.move", label=N_("Move the meeting"), description=N_("Move this month's cell meeting to another day"),
-    roles=frozenset(org.CELL_LEADERS), callback=show_days, command="hoanhop", order=40,
+    roles=frozenset(org.CELL_LEADERS), callback=begin_move, command="hoanhop", order=40,
 ))
 
 
@@ -222,4 +275,7 @@ def register(application: Application, ctx: AppContext) -> None:
     common.install(application)
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
                                            & MOVE_REQUEST, on_text))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+                                           & ~menu.TYPED_MENU_ITEM & common.InFlow(application, FLOW, DAY),
+                                           on_picker_text))
     application.add_handler(CallbackQueryHandler(on_button, pattern=f"^{CALLBACK_PREFIX}"))

@@ -154,7 +154,7 @@ async def on_button(update: Update, context: Any) -> None:
         await _on_cell(update, context, actor, data[len(_CELL):])
     elif data.startswith(_PERSON):
         await _on_person(update, context, actor, data[len(_PERSON):])
-    elif data == _OK:
+    elif data == _OK or data.startswith(_OK + ":"):
         await _on_confirm(update, context, actor)
     else:
         await _stale(update, actor)
@@ -215,7 +215,10 @@ async def _on_person(update: Update, context: Any, actor: common.Actor, raw: str
                  "a member of the cell.").format(new=person.full_name, cell=cell.name, old=secretary.full_name)
     else:
         text = _("Make comrade {new} the secretary of cell {cell}?").format(new=person.full_name, cell=cell.name)
-    buttons = InlineKeyboardMarkup([[InlineKeyboardButton(_("Confirm"), callback_data=_OK),
+    # Confirm names the cell and the person it was shown for: an older Confirm, pressed after another pick,
+    # must not confirm someone else.
+    buttons = InlineKeyboardMarkup([[InlineKeyboardButton(_("Confirm"),
+                                                          callback_data=common.button_data(_OK + ":", cell_id, person_id)),
                                      InlineKeyboardButton(_("Cancel"), callback_data=_STOP)]])
     await common.reply(update, text, reply_markup=buttons)
 
@@ -227,6 +230,9 @@ async def _on_confirm(update: Update, context: Any, actor: common.Actor) -> None
         await _stale(update, actor)
         return
     cell_id, person_id = actor.draft.data["cell_id"], actor.draft.data["person_id"]
+    if common.button_parts(update, _OK + ":", 2) != [str(cell_id), str(person_id)]:
+        await common.answer_out_of_date(update, actor, what="replace_secretary.confirm")
+        return
     # Checked again: the roster may have changed since the buttons were shown.
     if not await common.authorize_unit(update, context, actor, cell_id, what="replace_secretary.confirm",
                                        roles=access.STAFF):
@@ -245,13 +251,19 @@ async def _on_confirm(update: Update, context: Any, actor: common.Actor) -> None
     notices = await _notices(ctx, actor, cell, new, old)
     now = ctx.clock.now()
     at = codec.instant(now)
-    async with ctx.db.transaction() as conn:
-        await roles.apply(conn, cell_id, ended=plan.ended, opened=plan.opened, today=codec.day(now.date()))
-        await common.record_audit(ctx, update, actor, "role.changed", target=conn, unit_id=cell_id,
-                                  subject_person_id=person_id,
-                                  detail={"role": access.SECRETARY, "new": person_id, "old": plan.old_secretary})
-        queued = await outbox.enqueue(conn, notices, at=at)
-        await drafts.clear(conn, actor.account.id)
+    try:
+        async with ctx.db.transaction() as conn:
+            # Only once: a second press finds the draft taken, and this transaction rolls back.
+            if not await drafts.take(conn, actor.account.id, FLOW, ("confirm",), "person_id", person_id):
+                raise _AlreadyDone
+            await roles.apply(conn, cell_id, ended=plan.ended, opened=plan.opened, today=codec.day(now.date()))
+            await common.record_audit(ctx, update, actor, "role.changed", target=conn, unit_id=cell_id,
+                                      subject_person_id=person_id,
+                                      detail={"role": access.SECRETARY, "new": person_id, "old": plan.old_secretary})
+            queued = await outbox.enqueue(conn, notices, at=at)
+    except _AlreadyDone:
+        await _stale(update, actor)
+        return
     if queued:
         ctx.wake_sender()
     await _drop_buttons(update)
@@ -261,6 +273,10 @@ async def _on_confirm(update: Update, context: Any, actor: common.Actor) -> None
             await menu.publish_for(context.bot, ctx, await common.load_actor(ctx, int(account.external_id)))
     await common.reply(update, _("Done: comrade {new} is now the secretary of cell {cell}.").format(
         new=new.full_name, cell=cell.name), reply_markup=menu.menu_keyboard(actor))
+
+
+class _AlreadyDone(Exception):
+    """The confirmation was taken by another press meanwhile."""
 
 
 async def _notices(ctx: AppContext, actor: common.Actor, cell: org.Unit, new: org.Person,
@@ -283,9 +299,16 @@ async def _notices(ctx: AppContext, actor: common.Actor, cell: org.Unit, new: or
     return messages
 
 
+REPLACE = common.define_flow(FLOW, N_("replacing a cell secretary"), start)
+
+
+async def begin(update: Update, context: Any) -> None:
+    await common.begin_flow(update, context, REPLACE)
+
+
 menu_registry.add(MenuItem("replace_secretary", label=N_("Replace secretary"),
                            description=N_("Make someone of a cell its new secretary"),
-                           roles=access.STAFF, callback=start, command="thaybithu", order=510))
+                           roles=access.STAFF, callback=begin, command="thaybithu", order=510))
 
 
 def register(application: Application, ctx: AppContext) -> None:

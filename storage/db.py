@@ -1,13 +1,20 @@
-"""The SQLite database: one aiosqlite connection, WAL, foreign keys on, migrations applied at open.
+"""The SQLite database: two aiosqlite connections on one file in WAL mode, foreign keys on, migrations
+applied at open.
 
-Writes go through `transaction()`, which holds a lock so that coroutines sharing the connection never
-interleave their statements inside one another's transaction, and which rolls back on any error so that
-nothing half-written stays.
+Writes go through `transaction()` (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error), on the writer
+connection, one task at a time: a lock keeps two tasks' write transactions from interleaving. Reads
+(`fetchone`, `fetchall`, `fetchval`) go to separate, read-only connections, which in WAL mode see only
+committed data — so no task ever reads another task's uncommitted writes. Each read has a reader
+connection to itself while it runs (a small pool): two statements on one connection would share one
+snapshot, and a read could then miss a commit that happened just before it began. Reads made by the task that
+holds the transaction, while it holds it, go to the writer connection instead, so that the task sees its
+own writes (which task holds it is kept per task, in a context variable).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -33,23 +40,58 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+# The transaction the current task is in: (database, task). Kept with the task so that a read made inside
+# it goes to the writer connection; the task is recorded too, because a task created inside a transaction
+# copies this variable but is not part of the transaction.
+_CURRENT: contextvars.ContextVar[tuple["Database", asyncio.Task | None] | None] = contextvars.ContextVar(
+    "storage_db_transaction", default=None)
+
+
+# Commits made since `track_commits()` in the current task (the bot starts counting for each update, so
+# that its error handler knows whether something was already saved when a later step failed).
+_COMMITS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("storage_db_commits", default=None)
+
+
+def track_commits() -> None:
+    """Start counting the commits of the current task (and of what it awaits) from zero."""
+    _COMMITS.set([0])
+
+
+def commits_tracked() -> int:
+    """Commits since `track_commits()` in this task (0 if it never started counting)."""
+    box = _COMMITS.get()
+    return box[0] if box else 0
+
+
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        self.conn = conn
+    READERS = 8  # reader connections at most; a read waits for a free one beyond that
+
+    def __init__(self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None) -> None:
+        self.conn = conn                  # the writer: transactions and migrations only
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._idle: list[aiosqlite.Connection] = [reader] if reader is not None else []
+        self._readers: list[aiosqlite.Connection] = list(self._idle)
+        self._reader_free = asyncio.Condition()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn, str(path))
+        conn = await _connect(path)
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            reader = await _connect(path, read_only=True)
+        except BaseException:
+            await conn.close()
+            raise
+        db = cls(conn, str(path), reader)
         if migrate:
-            await db.migrate()
+            try:
+                await db.migrate()
+            except BaseException:
+                await db.close()
+                raise
         return db
 
     @classmethod
@@ -63,7 +105,50 @@ class Database:
             await db.close()
 
     async def close(self) -> None:
-        await self.conn.close()
+        self._closed = True
+        try:
+            for reader in self._readers:
+                if reader is not None:  # (None: one still opening; it closes itself when returned)
+                    await reader.close()
+        finally:
+            self._readers.clear()
+            self._idle.clear()
+            await self.conn.close()
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A reader connection for this read alone."""
+        if self._closed:
+            raise ValueError("the database is closed")
+        async with self._reader_free:
+            while not self._idle and len(self._readers) >= self.READERS:
+                await self._reader_free.wait()
+            if self._idle:
+                reader = self._idle.pop()
+            else:
+                reader = None
+                self._readers.append(None)  # (reserved while it opens)
+        if reader is None:
+            try:
+                reader = await _connect(self.path, read_only=True)
+            except BaseException:
+                self._readers.remove(None)
+                raise
+            self._readers[self._readers.index(None)] = reader
+        try:
+            yield reader
+        finally:
+            async with self._reader_free:
+                if self._closed:
+                    await reader.close()
+                else:
+                    self._idle.append(reader)
+                self._reader_free.notify()
+
+    def in_transaction(self) -> bool:
+        """Whether the current task is inside this database's `transaction()`."""
+        current = _CURRENT.get()
+        return current is not None and current[0] is self and current[1] is asyncio.current_task()
 
     async def schema_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")
@@ -91,9 +176,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; one task at a time. Not re-entrant: a task
+        already in a transaction passes its connection on instead of opening another."""
+        if self.in_transaction():
+            raise RuntimeError("already in a transaction of this database: use its connection")
         async with self._write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
+            token = _CURRENT.set((self, asyncio.current_task()))
             try:
                 yield self.conn
             except BaseException:
@@ -101,16 +190,41 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+                box = _COMMITS.get()
+                if box is not None:
+                    box[0] += 1
+            finally:
+                _CURRENT.reset(token)
 
-    # Reads outside a transaction.
+    # Reads: committed data, or the current task's own transaction.
     async def fetchall(self, sql: str, params: Iterable[Any] | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
+        if self.in_transaction():
+            async with self.conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
+        if self.in_transaction():
+            async with self.conn.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchval(self, sql: str, params: Iterable[Any] | dict = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+async def _connect(path: str | Path, *, read_only: bool = False) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    try:
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        if read_only:
+            await conn.execute("PRAGMA query_only=ON")  # a write slipped onto a reader fails loudly
+    except BaseException:
+        await conn.close()
+        raise
+    return conn

@@ -45,11 +45,63 @@ async def save(target: Database | aiosqlite.Connection, account_id: int, flow: s
 
 
 async def clear(target: Database | aiosqlite.Connection, account_id: int) -> bool:
-    """End the conversation; True if there was one."""
-    sql, params = "DELETE FROM drafts WHERE account_id = ?", (account_id,)
+    """End the conversation (and any question about switching from it); True if there was one."""
     if isinstance(target, Database):
         async with target.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.rowcount > 0
-    cursor = await target.execute(sql, params)
+            return await clear(conn, account_id)
+    await target.execute("DELETE FROM flow_switches WHERE account_id = ?", (account_id,))
+    cursor = await target.execute("DELETE FROM drafts WHERE account_id = ?", (account_id,))
+    return cursor.rowcount > 0
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A question waiting for an answer: "continue your unfinished draft, or discard it and start `to_flow`?"."""
+    account_id: int
+    to_flow: str
+    draft_updated_at: str
+    asked_at: str
+
+
+async def ask_switch(db: Database, account_id: int, to_flow: str, draft_updated_at: str, at: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            """INSERT INTO flow_switches (account_id, to_flow, draft_updated_at, asked_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (account_id) DO UPDATE SET to_flow = excluded.to_flow,
+                   draft_updated_at = excluded.draft_updated_at, asked_at = excluded.asked_at""",
+            (account_id, to_flow, draft_updated_at, at))
+
+
+async def pending_switch(db: Database, account_id: int) -> Switch | None:
+    row = await db.fetchone("SELECT * FROM flow_switches WHERE account_id = ?", (account_id,))
+    return Switch(row["account_id"], row["to_flow"], row["draft_updated_at"], row["asked_at"]) if row else None
+
+
+async def answer_switch(conn: aiosqlite.Connection, account_id: int, to_flow: str, draft_updated_at: str, *,
+                        discard: bool) -> bool:
+    """Inside the caller's transaction: take the answer to that very question (False when it is gone or the
+    draft moved on since); with `discard`, the unfinished draft ends too."""
+    cursor = await conn.execute(
+        "DELETE FROM flow_switches WHERE account_id = ? AND to_flow = ? AND draft_updated_at = ?",
+        (account_id, to_flow, draft_updated_at))
+    if cursor.rowcount == 0:
+        return False
+    current = await (await conn.execute("SELECT updated_at FROM drafts WHERE account_id = ?",
+                                        (account_id,))).fetchone()
+    if current is None or current[0] != draft_updated_at:
+        return False
+    if discard:
+        await conn.execute("DELETE FROM drafts WHERE account_id = ?", (account_id,))
+    return True
+
+
+async def take(conn: aiosqlite.Connection, account_id: int, flow: str, steps: tuple[str, ...], key: str,
+               value: Any) -> bool:
+    """Inside the caller's transaction: end the conversation only if it is still this one — in `flow`, at one
+    of `steps`, with `data[key] == value` (e.g. the preview a button was shown for). False when it has moved
+    on or ended (a second press, a stale preview): the caller then rolls back."""
+    cursor = await conn.execute(
+        f"DELETE FROM drafts WHERE account_id = ? AND flow = ? AND step IN ({','.join('?' * len(steps))})"
+        " AND json_extract(data, '$.' || ?) = ?",
+        (account_id, flow, *steps, key, value))
     return cursor.rowcount > 0

@@ -16,6 +16,9 @@ from bot.sandbox.chat_user import NoReply, user_id_for
 from bot.core.clock import VN_TZ
 from bot.core.context import AppContext
 from storage import accounts
+from bot.core import i18n
+
+_ = i18n.get("vi").gettext
 
 pytestmark = pytest.mark.e2e
 
@@ -74,12 +77,12 @@ async def test_reply_gives_new_and_edited_messages_in_turn(e2e):
 async def test_restart_keeps_the_database_and_the_chats(e2e):
     user = await e2e.chat_as(await e2e.person("deputy"))
     await user.send("/start")
-    await user.reply()
+    assert (await user.reply()).text.startswith(_("Welcome back, comrade {name}!").format(name=user.person.full_name))
     first_app = e2e.app
     await e2e.restart()
     assert e2e.app is not first_app and e2e.app.running and not first_app.running
     await user.send("xin chào")
-    assert (await user.reply()).text
+    assert (await user.reply()).text == _("Sorry, I did not understand. Send /menu to see what you can do.")
     assert await accounts.get_by_external(e2e.db, user.user_id) is not None
 
 
@@ -97,8 +100,9 @@ async def test_run_app_stops_at_once_on_its_stop_event_even_mid_long_poll(e2e):
     try:
         await api.create_user(77, "Hà")
         await api.send_text(77, "xin chào")
-        version, _messages = await api.wait(77, 0, 10)
-        assert version > 0  # it answered: it is running
+        version, messages = await api.wait(77, 0, 10)
+        assert version > 0 and [m.text for m in messages] == [  # it answered: it is running
+            _("You have not joined yet. Please send /start and share your phone number first.")]
         started = time.monotonic()
         stop.set()
         await asyncio.wait_for(task, timeout=10)

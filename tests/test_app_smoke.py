@@ -8,9 +8,16 @@ import json
 import httpx
 import pytest
 
+from bot.core import i18n
 from tests.fixtures.e2e import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.e2e
+_ = i18n.get("vi").gettext
+# What each case must be answered with: a specific answer, never the error apology.
+WELCOME = _("Hello! I am the assistant for your party cell's monthly meeting.\n"
+            "To begin, please press the button below to share your phone number, so that I can find you "
+            "on your ward's list.")
+NOT_JOINED = _("You have not joined yet. Please send /start and share your phone number first.")
 
 
 async def test_start_gets_an_answer_by_polling(e2e):
@@ -18,13 +25,13 @@ async def test_start_gets_an_answer_by_polling(e2e):
     user = await e2e.chat_as(person, link=False, started=False)
     await user.send("/start")
     answer = await user.reply()
-    assert answer.from_bot and answer.text.strip()
+    assert answer.from_bot and answer.text == WELCOME and answer.request_contact
 
 
 async def test_any_text_gets_an_answer_by_polling(e2e):
     user = await e2e.chat_as(await e2e.person("member"), link=False)
     await user.send("xin chào")
-    assert (await user.reply()).text.strip()
+    assert (await user.reply()).text == NOT_JOINED
 
 
 async def test_start_gets_an_answer_by_webhook(e2e_webhook):
@@ -32,7 +39,7 @@ async def test_start_gets_an_answer_by_webhook(e2e_webhook):
     user = await e2e_webhook.chat_as(await e2e_webhook.person("secretary"), link=False, started=False)
     await user.send("/start")
     answer = await user.reply()
-    assert answer.from_bot and answer.text.strip()
+    assert answer.from_bot and answer.text == WELCOME and answer.request_contact
     assert e2e_webhook.server.stats(e2e_webhook.token)["requests"].get("getUpdates", 0) == 0
 
 
@@ -54,7 +61,8 @@ async def test_webhook_refuses_a_wrong_or_missing_secret(e2e_webhook):
         wrong = await http.post(url, content=body, headers={**headers, "X-Telegram-Bot-Api-Secret-Token": "nope"})
         missing = await http.post(url, content=body, headers=headers)
         assert (wrong.status_code, missing.status_code) == (403, 403)
+        await e2e_webhook.settled()
         assert await user.messages() == []  # nothing got through to the bot
         right = await http.post(url, content=body, headers={**headers, "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
         assert right.status_code == 200
-    assert (await user.reply()).text.strip()  # the same update, with the secret, is answered
+    assert (await user.reply()).text == NOT_JOINED  # the same update, with the secret, is answered

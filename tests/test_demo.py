@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-from bot.sandbox.demo.film import available_parts, render_message
+from bot.core import i18n
+from bot.sandbox.demo.film import available_parts, part_title, render_message
 from bot.sandbox.localapi import BotMessage
 
 
@@ -32,10 +33,12 @@ def test_the_demo_plays_in_vietnamese_by_default(tmp_path):
     # The demo runs with Telegram's limits on and must keep under them like the real bot.
     assert "Số yêu cầu bị từ chối do gửi quá nhanh (429): 0\n" in out
     included, left_out = available_parts()
-    if included:  # each feature part shows people talking to the bot
-        assert " → bot: " in out and "bot → " in out
-    if left_out:
-        assert "Chưa có (chức năng chưa xây dựng):" in out
+    assert included  # the parts built so far play, each people talking to the bot
+    assert " → bot: " in out and "bot → " in out
+    vi = i18n.get("vi").gettext
+    for name in included + left_out:  # every part is named: played, or left out as not built yet
+        assert part_title(name, vi) in out, name
+    assert ("Chưa có (chức năng chưa xây dựng):" in out) == bool(left_out)
     assert "Traceback" not in done.stderr
 
 

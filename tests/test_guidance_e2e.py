@@ -12,6 +12,7 @@ from bot.core import i18n
 from bot.core.clock import VN_TZ
 from storage import audit, outbox
 from storage import guidance as store
+from tests.fixtures.e2e import audit_actions
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +52,7 @@ async def preview(staff):
     shown = []
     while True:
         message = await staff.reply(timeout=10)
-        if any(d == "gc:send" for row in message.buttons for _l, d in row):
+        if any(d.startswith("gc:send:") for row in message.buttons for _l, d in row):
             return shown, message
         shown.append(message)
 
@@ -111,7 +112,7 @@ async def test_compose_preview_and_send_now_to_every_secretary_and_deputy(e2e):
         assert len([m for m in await user.bot_messages() if TEXT in m.text]) == 1
     # When every copy has gone out, the author gets the results.
     result = await delivered_report(staff)
-    assert any(d == f"gd:resend:{guidance.id}" for row in result.buttons for _l, d in row)
+    assert any(d == f"gd:resend:{guidance.id}:0" for row in result.buttons for _l, d in row)
     assert (await store.get(e2e.db, guidance.id)).status == "sent"
     assert await store.sent_for_month(e2e.db, guidance.scope_unit_id, "2026-12")
     assert not await store.sent_for_month(e2e.db, guidance.scope_unit_id, "2027-01")
@@ -136,8 +137,7 @@ async def test_a_schedule_fires_at_its_time_once_across_restarts(e2e):
     assert vi.format_datetime(datetime(2026, 11, 30, 7, 0, tzinfo=VN_TZ), "short") in confirmation.text
     await e2e.restart()
     e2e.clock.set(datetime(2026, 11, 30, 6, 59, tzinfo=VN_TZ))   # not yet
-    e2e.ctx.wake_sender()
-    await recipients[0].idle(settle=0.5)
+    await e2e.sender_idle()
     assert not [m for m in await recipients[0].bot_messages() if TEXT in m.text]
     e2e.clock.set(datetime(2026, 11, 30, 7, 0, 1, tzinfo=VN_TZ))
     e2e.ctx.wake_sender()
@@ -147,8 +147,7 @@ async def test_a_schedule_fires_at_its_time_once_across_restarts(e2e):
     await wait_until(lambda: _settled(e2e, guidance.id))
     await e2e.restart()
     e2e.clock.advance(timedelta(hours=1))
-    e2e.ctx.wake_sender()
-    await recipients[0].idle(settle=0.5)
+    await e2e.sender_idle()
     for user in recipients:
         assert len([m for m in await user.bot_messages() if TEXT in m.text]) == 1
 
@@ -170,6 +169,9 @@ async def test_cancel_while_composing_and_a_scheduled_send(e2e):
     assert _("Cancelled. Nothing was sent.") in (await staff.reply()).text
     assert await e2e.db.fetchval("SELECT count(*) FROM drafts") == 0
     await staff.press("gc:send")                 # the old button: no longer active
+    await staff.settled()                        # (the bot has handled the press: the count below means it)
+    assert (await staff.callback_answers())[-1]["text"] == _(
+        "This button is no longer active. Send /menu to see what you can do.")
     assert await e2e.db.fetchval("SELECT count(*) FROM guidance") == 0
     # Scheduled, then cancelled before its time: nothing goes.
     await compose(staff)
@@ -183,8 +185,7 @@ async def test_cancel_while_composing_and_a_scheduled_send(e2e):
     guidance = await latest_guidance(e2e)
     assert guidance.status == "cancelled"
     e2e.clock.set(datetime(2026, 11, 28, 8, 0, tzinfo=VN_TZ))
-    e2e.ctx.wake_sender()
-    await recipients[0].idle(settle=0.5)
+    await e2e.sender_idle()
     assert not [m for m in await recipients[0].bot_messages() if TEXT in m.text]
     assert await outbox.counts_by_status(e2e.db, store.ref(guidance.id)) == {"cancelled": len(recipients)}
 
@@ -310,7 +311,9 @@ async def test_a_blocked_recipient_is_reported_unreachable_by_name(e2e):
     await preview(staff)
     await staff.press("gc:send")
     result = await delivered_report(staff)
-    assert blocked.person.full_name in result.text and _("unreachable") in result.text
+    assert f"{blocked.person.full_name} ({_('unreachable')})" in result.text
+    assert _("Unreachable means they have blocked the bot: nothing reaches them, reminders included, "
+             "until they open the bot again and press Start. Please call them.") in result.text
     account = await e2e.db.fetchone("SELECT unreachable FROM accounts WHERE person_id = ?", (blocked.person.id,))
     assert account["unreachable"] == 1
 
@@ -377,7 +380,7 @@ async def test_options_survive_a_restart_and_edit_changes_the_text(e2e):
         assert "11/2026" in copy.text
     deputies = [u for u in recipients if u not in secretaries]
     assert deputies
-    await deputies[0].idle(settle=0.3)
+    await e2e.sender_idle()   # every copy that was queued has gone out
     assert not [m for m in await deputies[0].bot_messages() if "Nội dung đã sửa." in m.text]
 
 
@@ -397,7 +400,7 @@ async def test_a_send_that_finished_just_before_a_crash_is_still_reported(e2e):
         await conn.execute("UPDATE outbox SET status = 'sent' WHERE ref = ?", (store.ref(queued.guidance_id),))
     await e2e.start_app()
     report = await delivered_report(staff)
-    assert f"gd:resend:{queued.guidance_id}" in [d for row in report.buttons for _l, d in row]
+    assert f"gd:resend:{queued.guidance_id}:0" in [d for row in report.buttons for _l, d in row]
     assert (await store.get(e2e.db, queued.guidance_id)).status == "sent"
 
 
@@ -424,3 +427,49 @@ async def test_city_staff_send_to_chosen_wards(e2e):
                       [c.id for c in await org.cells_under(e2e.db, chosen[1])])
     assert await store.cell_ids(e2e.db, guidance.id) == expected
     assert (await org.get_unit(e2e.db, guidance.scope_unit_id)).kind == "city"
+
+
+SAVED_BUT_INCOMPLETE = _("Sorry, something went wrong on our side after your action was saved, so this answer is "
+                         "incomplete. Please do not repeat it: send /menu to see where things stand.")
+
+
+async def test_a_failure_after_the_commit_is_not_called_nothing_changed_and_a_second_press_sends_nothing(e2e):
+    staff = await staff_of(e2e)
+    await leaders(e2e, limit=2)
+    await compose(staff)
+    _shown, summary = await preview(staff)
+    await staff.block()   # the confirmation cannot reach the author: the step after the commit fails
+    await staff.press("gc:send", summary)
+    await staff.settled()
+    assert (await staff.callback_answers())[-1]["text"] == SAVED_BUT_INCOMPLETE
+    assert await e2e.db.fetchval("SELECT count(*) FROM guidance") == 1
+    assert len(await audit_actions(e2e, "guidance.sent")) == 1   # audited with it, in its transaction
+    await staff.unblock()
+    await staff.press("gc:send", summary)   # pressed again, as "nothing was changed" used to invite
+    await staff.settled()
+    assert (await staff.callback_answers())[-1]["text"] == _(
+        "This button is no longer active. Send /menu to see what you can do.")
+    assert await e2e.db.fetchval("SELECT count(*) FROM guidance") == 1
+
+
+async def test_a_stale_preview_is_out_of_date_and_sends_nothing(e2e):
+    staff = await staff_of(e2e)
+    await leaders(e2e, limit=2)
+    await compose(staff)
+    _shown, old = await preview(staff)
+    await staff.press("gc:edit", old)
+    await staff.reply()
+    await staff.press("gc:keep")
+    await staff.wait_for(lambda m: any(d == "gc:cont" for row in m.buttons for _l, d in row))
+    await staff.press("gc:cont")
+    await staff.wait_for(lambda m: any(d == "gc:preview" for row in m.buttons for _l, d in row))
+    _shown, new = await preview(staff)
+    await staff.press("gc:send", old)      # the first preview's button, with the second one current
+    await staff.settled()
+    assert (await staff.callback_answers())[-1]["text"] == _(
+        "This button is out of date: things have changed since it was shown, so nothing was changed. "
+        "Send /menu to start again.")
+    assert await e2e.db.fetchval("SELECT count(*) FROM guidance") == 0
+    await staff.press("gc:send", new)
+    await staff.wait_for(lambda m: any(d.startswith("gd:prog:") for row in m.buttons for _l, d in row))
+    assert await e2e.db.fetchval("SELECT count(*) FROM guidance") == 1

@@ -109,6 +109,26 @@ async def test_offset_confirms_and_limit_caps(localapi, localapi_bot, localapi_c
     assert [u.update_id for u in await localapi_bot.get_updates(offset=4)] == [4]
 
 
+async def test_blocking_and_unblocking_send_my_chat_member_updates(localapi_bot, localapi_client, user):
+    await localapi_client.block(user)
+    await localapi_client.block(user)      # no change: no update
+    await localapi_client.unblock(user)
+    updates = await localapi_bot.get_updates(allowed_updates=Update.ALL_TYPES)
+    changes = [(u.my_chat_member.old_chat_member.status, u.my_chat_member.new_chat_member.status) for u in updates]
+    assert changes == [("member", "kicked"), ("kicked", "member")]
+    assert updates[0].my_chat_member.from_user.id == user and updates[0].my_chat_member.chat.type == "private"
+
+
+async def test_fetched_says_when_the_bot_has_taken_an_update(localapi_bot, localapi_client, user):
+    await localapi_client.send_text(user, "một")
+    assert (await localapi_client.fetched(timeout=0)) == {"update_id": 1, "fetched": False, "confirmed": 0}
+    await localapi_bot.get_updates()                 # returned, not yet confirmed
+    assert not (await localapi_client.fetched(timeout=0))["fetched"]
+    waiting = asyncio.create_task(localapi_client.fetched(timeout=5))
+    await localapi_bot.get_updates(offset=2, timeout=0)   # the next poll's offset confirms it
+    assert (await waiting) == {"update_id": 1, "fetched": True, "confirmed": 1}
+
+
 async def test_a_newer_poll_ends_the_older_one_with_conflict(localapi, localapi_bot):
     state = localapi.bot(LOCALAPI_TOKEN)
     older = asyncio.create_task(localapi_bot.get_updates(timeout=10))

@@ -330,6 +330,9 @@ async def test_ward_staff_replace_a_secretary_in_chat(e2e):
     assert updated[old.id].detail["to"] == [f"member@{cell.id}"], "the old secretary's list was republished"
 
     await w.press("rs:ok", message=confirm)  # the old confirm button again: nothing happens twice
+    await w.settled()
+    assert (await w.callback_answers())[-1]["text"] == vi(
+        "This button is no longer active. Send /menu to see what you can do.")
     assert len(await audit_actions(e2e, "role.changed")) == 1
 
 
@@ -365,3 +368,31 @@ async def test_roles_changed_elsewhere_reach_idle_chats_with_the_periodic_check(
     assert await menu.sync_all_chats(e2e.app) == 0, "nothing twice"
     [updated] = await audit_actions(e2e, "account.roles_updated")
     assert updated.detail["to"][0].startswith("member@") and updated.detail["account"] == f"telegram:{u.user_id}"
+
+
+async def test_an_older_replace_confirm_for_another_person_is_out_of_date(e2e):
+    w = await e2e.chat_as(await e2e.person("ward_staff", ward=WARD))
+    first, second = [p for p in await e2e.people("member", ward=WARD, cell=CELL)][:2]
+
+    async def confirm_for(person):
+        await w.send("/thaybithu")
+        await w.reply()
+        await w.press(CELL)
+        await w.wait_for(lambda m: "bí thư mới" in (m.text or ""))
+        await w.send(person.full_name.lower())
+        await w.wait_for(lambda m: bool(m.buttons))
+        await w.press(f"rs:p:{person.id}")
+        return await w.wait_for(lambda m: bool(m.buttons))
+
+    old_confirm = await confirm_for(first)
+    await w.send("/cancel")
+    await w.reply()
+    await confirm_for(second)
+    await w.press("rs:ok", message=old_confirm)   # Confirm for the first one, with the second one shown
+    await w.settled()
+    assert (await w.callback_answers())[-1]["text"] == vi(
+        "This button is out of date: things have changed since it was shown, so nothing was changed. "
+        "Send /menu to start again.")
+    assert await audit_actions(e2e, "role.changed") == []
+    await w.press("rs:ok")
+    await w.wait_for(lambda m: m.text.startswith("Xong") and second.full_name in m.text)

@@ -13,6 +13,7 @@ import pytest
 from bot.reminders import scheduler
 from bot.core.clock import VN_TZ
 from storage import codec, meetings, org, outbox, reminders
+from tests.fixtures.e2e import press_raw
 
 pytestmark = pytest.mark.e2e
 
@@ -111,7 +112,7 @@ async def test_the_2nd_at_seven_each_secretary_and_deputy_gets_exactly_one_remin
     await restarted(h)
     assert (await tick_at(h, vn(2026, 12, 2, 8, 0))).decisions == []
     assert len(await outbox.by_ref(h.db, "reminder:committee:2026-12")) == 612
-    await users[-1].idle(settle=0.3)
+    await h.sender_idle()
     assert h.server.stats(h.token)["sent"] == sent_before
     assert len(reminder_texts(await users[-1].messages(), "Chi ủy Chi bộ")) == 1
 
@@ -176,7 +177,7 @@ async def test_a_secretary_moves_the_meeting_and_its_reminders_follow(e2e):
     await tick_at(h, vn(2026, 12, 3, 7, 0))
     for user in other_leaders:
         await user.wait_for(lambda m: "sinh hoạt định kỳ" in m.text)
-    await s.idle(settle=0.3)
+    await h.sender_idle()
     assert not reminder_texts(await s.messages(), "Chi ủy Chi bộ")
     # the 4th: the committee, the 5th: the meeting, the 6th: the follow-up (no roll call)
     await tick_at(h, vn(2026, 12, 4, 7, 0))
@@ -208,14 +209,15 @@ async def test_moving_from_the_menu_and_polite_refusals(e2e):
 
     await s.send("/hoanhop")                      # the menu item: a button per remaining day
     keyboard = await s.reply()
-    assert [label for row in keyboard.buttons for label, _data in row] == ["28", "29", "30"]
-    await s.press("30")
+    assert [label for row in keyboard.buttons for label, _data in row] == ["ngày 28", "ngày 29", "ngày 30"]
+    await s.press("ngày 30")
     assert "đã được dời sang Thứ Hai, 30 tháng 11, 2026" in (await s.reply()).text
     assert await meetings.moves(h.db, ["2026-11"]) == {(cell.id, "2026-11"): 30}
 
-    # a forged day in the callback data changes nothing
-    await h.api.press_button(s.user_id, keyboard.message_id, "meeting:move:99")
-    await s.idle(settle=0.3)
+    # forged callback data changes nothing
+    for forged in ("meeting:move:99", f"meeting:move:{cell.id}:2026-11:x"):
+        answer = await press_raw(s, keyboard.message_id, forged)
+        assert answer["text"] == "Xin lỗi, đồng chí không có quyền thực hiện thao tác này."
     assert await meetings.moves(h.db, ["2026-11"]) == {(cell.id, "2026-11"): 30}
 
     # a plain member may not move the meeting

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -53,3 +54,86 @@ async def test_connect_closes_the_database_even_when_the_work_fails(tmp_path):
             raise RuntimeError("the work failed")
     with pytest.raises(ValueError):  # sqlite3 refuses a closed connection
         await db.fetchval("SELECT 1")
+
+
+_INSERT_CITY = "INSERT INTO units (kind, name, name_key, created_at) VALUES ('city', ?, ?, 't')"
+
+
+async def test_a_read_never_sees_another_tasks_uncommitted_write(db):
+    written, read = asyncio.Event(), asyncio.Event()
+
+    async def writer():
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(_INSERT_CITY, ("Uncommitted", "uncommitted"))
+                # Its own transaction sees the row, through the same API as everyone else.
+                assert await db.fetchval("SELECT count(*) FROM units") == 1
+                written.set()
+                await read.wait()
+                raise RuntimeError("rolled back")
+
+    async def reader():
+        await written.wait()
+        try:
+            return await db.fetchval("SELECT count(*) FROM units")
+        finally:
+            read.set()
+
+    _, seen = await asyncio.gather(writer(), reader())
+    assert seen == 0
+    assert await db.fetchval("SELECT count(*) FROM units") == 0
+
+
+async def test_two_write_transactions_never_interleave(db):
+    order: list[str] = []
+    first_inside = asyncio.Event()
+
+    async def first():
+        async with db.transaction() as conn:
+            order.append("first begins")
+            first_inside.set()
+            await conn.execute(_INSERT_CITY, ("A", "a"))
+            await asyncio.sleep(0.05)  # the second task runs meanwhile, and must wait
+            order.append("first ends")
+
+    async def second():
+        await first_inside.wait()
+        async with db.transaction() as conn:
+            order.append("second begins")
+            # It sees the first one's row: that transaction committed before this one began.
+            assert await db.fetchval("SELECT count(*) FROM units") == 1
+            await conn.execute(_INSERT_CITY, ("B", "b"))
+
+    await asyncio.gather(first(), second())
+    assert order == ["first begins", "first ends", "second begins"]
+    assert await db.fetchval("SELECT count(*) FROM units") == 2
+
+
+async def test_a_task_started_inside_a_transaction_reads_committed_data_only(db):
+    async with db.transaction() as conn:
+        await conn.execute(_INSERT_CITY, ("A", "a"))
+        # A child task copies the context but is not part of the transaction.
+        assert await asyncio.create_task(db.fetchval("SELECT count(*) FROM units")) == 0
+    assert await db.fetchval("SELECT count(*) FROM units") == 1
+
+
+async def test_a_nested_transaction_is_refused_rather_than_deadlocking(db):
+    async with db.transaction():
+        with pytest.raises(RuntimeError, match="already in a transaction"):
+            async with db.transaction():
+                pass
+
+
+async def test_a_read_begun_after_a_commit_sees_it_while_other_reads_run(db):
+    """Each read has its own snapshot: one started after a commit sees it, whatever other reads are doing."""
+    async def busy_reads():
+        for _ in range(30):
+            await db.fetchall("SELECT * FROM units")
+
+    async def write_then_read():
+        for i in range(30):
+            async with db.transaction() as conn:
+                await conn.execute(_INSERT_CITY, (f"C{i}", f"c{i}"))
+            assert await db.fetchval("SELECT count(*) FROM units") == i + 1
+
+    await asyncio.gather(busy_reads(), busy_reads(), write_then_read())

@@ -119,9 +119,10 @@ async def _copies(ctx: AppContext, guidance: Guidance, attachments: Sequence[Att
 async def confirm(ctx: AppContext, *, author_person_id: int | None, scope_unit_id: int, month: str, text: str,
                   parse_mode: str | None, audience: str, cell_ids: Sequence[int], attachments: Sequence[Attachment],
                   scheduled_at: datetime | None = None, key: str | None = None,
-                  in_transaction: Callable[[Any], Awaitable[Any]] | None = None) -> Queued:
+                  in_transaction: Callable[[Any, Queued], Awaitable[Any]] | None = None) -> Queued:
     """Record the guidance and queue a copy for each recipient (at `scheduled_at`, or now), in one
-    transaction — with `in_transaction(conn)` too, e.g. ending the author's draft; then wake the sender."""
+    transaction — with `in_transaction(conn, queued)` too (ending the author's draft, the audit entry; if
+    it raises, nothing is recorded); then wake the sender."""
     now = codec.instant(ctx.clock.now())
     targets = await recipients_for(ctx, cell_ids, audience)
     status = store.SCHEDULED if scheduled_at is not None else store.SENDING
@@ -134,13 +135,13 @@ async def confirm(ctx: AppContext, *, author_person_id: int | None, scope_unit_i
         guidance = Guidance(guidance_id, author_person_id, scope_unit_id, month, text, parse_mode, audience, status,
                             codec.instant(scheduled_at) if scheduled_at else None, now, None, 0, key)
         messages, not_joined = await _copies(ctx, guidance, attachments, targets)
-        queued = await outbox.enqueue(conn, messages, at=now)
+        result = Queued(guidance_id, len(targets), await outbox.enqueue(conn, messages, at=now), not_joined)
         if in_transaction is not None:
-            await in_transaction(conn)
+            await in_transaction(conn, result)
     ctx.wake_sender()
-    log.info("guidance %s for %s: %d recipients, %d queued%s", guidance_id, month, len(targets), queued,
+    log.info("guidance %s for %s: %d recipients, %d queued%s", guidance_id, month, len(targets), result.queued,
              f", at {scheduled_at.isoformat()}" if scheduled_at else "")
-    return Queued(guidance_id, len(targets), queued, not_joined)
+    return result
 
 
 async def cancel_scheduled(ctx: AppContext, guidance_id: int) -> bool:
@@ -153,11 +154,13 @@ async def cancel_scheduled(ctx: AppContext, guidance_id: int) -> bool:
     return True
 
 
-async def resend_unconfirmed(ctx: AppContext, guidance_id: int) -> Queued:
+async def _resend(ctx: AppContext, guidance_id: int, after_round: int | None) -> Queued:
     """Send another copy to every recipient who has not pressed "Received" — including people who took
-    up a role in one of its cells since, and have joined."""
+    up a role in one of its cells since, and have joined. With `after_round` (the round a button was shown
+    after), only if no other re-send came since: None otherwise, and nothing is queued."""
     guidance = await store.get(ctx.db, guidance_id)
-    assert guidance is not None
+    if guidance is None:  # nothing to re-send (the caller checked it exists; it cannot have gone since)
+        return Queued(guidance_id, 0, 0, [])
     known = await store.recipients(ctx.db, guidance_id)
     current = await recipients_for(ctx, await store.cell_ids(ctx.db, guidance_id), guidance.audience)
     known_ids = {r.person_id for r in known}
@@ -167,12 +170,26 @@ async def resend_unconfirmed(ctx: AppContext, guidance_id: int) -> Queued:
     attachments = await store.attachments(ctx.db, guidance_id)
     now = codec.instant(ctx.clock.now())
     async with ctx.db.transaction() as conn:
-        await store.add_recipients(conn, guidance_id, newcomers)
         round_ = await store.next_resend_round(conn, guidance_id)
+        if after_round is not None and round_ != after_round + 1:
+            raise _Superseded
+        await store.add_recipients(conn, guidance_id, newcomers)
         messages, not_joined = await _copies(ctx, guidance, attachments, targets, round_=round_)
         queued = await outbox.enqueue(conn, messages, at=now)
     ctx.wake_sender()
     return Queued(guidance_id, len(targets), queued, not_joined)
+
+
+async def resend_unconfirmed(ctx: AppContext, guidance_id: int, *, after_round: int | None = None) -> Queued | None:
+    """See `_resend`; None when another re-send came after `after_round`."""
+    try:
+        return await _resend(ctx, guidance_id, after_round)
+    except _Superseded:
+        return None
+
+
+class _Superseded(Exception):
+    """Another re-send came first (rolls this one back)."""
 
 
 @dataclass
@@ -236,6 +253,9 @@ def report_text(t: i18n.Translator, result: Report, *, scope_name: str, now: dat
             line += "\n  " + _("not confirmed: {names}").format(
                 names=", ".join(_escape(result.names.get(pid, "?")) for pid in cell.not_confirmed))
         lines.append(line)
+    if total.unreachable:
+        lines.append(_("Unreachable means they have blocked the bot: nothing reaches them, reminders included, "
+                       "until they open the bot again and press Start. Please call them."))
     if complete:
         lines.append(t.ngettext("• {n} cell: everyone received and confirmed.",
                                 "• {n} cells: everyone received and confirmed.", complete).format(n=complete))
@@ -247,8 +267,9 @@ def report_buttons(t: i18n.Translator, result: Report) -> list[list[dict[str, st
     rows = [[{"text": _("🔄 Refresh"), "callback_data": f"{PROGRESS}{result.guidance.id}"}]]
     unconfirmed = result.progress.total.recipients - result.progress.total.received
     if result.guidance.status not in (store.CANCELLED, store.SCHEDULED) and unconfirmed:
+        # With the round it was shown after: pressed again after a later re-send, it is out of date.
         rows.append([{"text": _("📨 Re-send to those who have not confirmed"),
-                      "callback_data": f"{RESEND}{result.guidance.id}"}])
+                      "callback_data": f"{RESEND}{result.guidance.id}:{result.guidance.resend_rounds}"}])
     return rows
 
 
@@ -266,22 +287,28 @@ async def on_settled(ctx: AppContext, ref: str) -> None:
     if guidance is None or guidance.status == store.CANCELLED:
         return
     now = codec.instant(ctx.clock.now())
+    message = await _author_report(ctx, guidance, ref)
+    # Marked sent and the author's report queued together: a crash between them cannot lose the report.
     async with ctx.db.transaction() as conn:
         await store.set_status(conn, guidance_id, store.SENT, sent_at=now)
+        if message is not None:
+            await outbox.enqueue(conn, [message], at=now)
+
+
+async def _author_report(ctx: AppContext, guidance: Guidance, ref: str) -> outbox.OutgoingMessage | None:
+    """The results for the author, in their language; None when there is nobody to tell."""
     if guidance.author_person_id is None:
-        return
+        return None
     account = await accounts.get_for_person(ctx.db, guidance.author_person_id)
     author = await org.get_person(ctx.db, guidance.author_person_id)
-    result = await report(ctx, guidance_id)
+    result = await report(ctx, guidance.id)
     if account is None or author is None or result is None:
-        return
+        return None
     t = i18n.get(author.language)
     scope = await org.get_unit(ctx.db, guidance.scope_unit_id)
     text = t.gettext("The guidance has been delivered.") + "\n" + report_text(
         t, result, scope_name=scope.name if scope else "", now=ctx.clock.now())
-    message = outbox.OutgoingMessage(
+    return outbox.OutgoingMessage(
         kind="notice", chat_id=account.chat_id, person_id=author.id, ref=f"{ref}:report",
         dedup_key=f"{ref}:report:{guidance.resend_rounds}", platform=account.platform,
         payload={"text": text, "parse_mode": "HTML", "buttons": report_buttons(t, result)})
-    async with ctx.db.transaction() as conn:
-        await outbox.enqueue(conn, [message], at=now)

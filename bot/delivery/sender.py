@@ -238,6 +238,8 @@ class Sender:
         self._settled_candidates: set[str] = set()
         self._task: asyncio.Task | None = None
         self._sent_marks: list[tuple[tuple, asyncio.Future]] = []
+        self.passes = 0                      # full looks at the outbox so far (tests wait on the next one)
+        self._passed = asyncio.Condition()
         self._mark_task: asyncio.Task | None = None
 
     # -- the background service --
@@ -282,7 +284,18 @@ class Sender:
                 await self.settle()
             except Exception:
                 log.exception("the outbox sender failed; trying again shortly")
+            async with self._passed:
+                self.passes += 1
+                self._passed.notify_all()
             await self._sleep(poll)
+
+    async def next_pass(self, timeout: float = 5.0) -> None:
+        """Wake the sender and wait until it has looked at the whole outbox once more (and sent whatever
+        was due): after it, "nothing was sent" means nothing was due — no sleeping needed to say so."""
+        async with self._passed:
+            wanted = self.passes + 2  # the pass under way may have begun before the caller's change
+            self.wake()
+            await asyncio.wait_for(self._passed.wait_for(lambda: self.passes >= wanted or self._stopping), timeout)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):

@@ -9,7 +9,7 @@ order of message id; each `reply()` takes the next one. Deleted messages are nev
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from typing import Awaitable, Callable, Iterable
 
 from bot.sandbox.localapi import BotMessage, LocalApiClient
 from bot.rules.phone import display_phone, normalize_phone
@@ -52,8 +52,10 @@ class ChatUser:
         *,
         on_action: Callable[["ChatUser", str], None] | None = None,
         on_message: Callable[["ChatUser", BotMessage], None] | None = None,
+        settle: Callable[..., Awaitable[None]] | None = None,
     ) -> None:
         self.api = api
+        self._settle = settle                   # Stage.settled: the bot has handled all it was sent
         self.user_id = user_id
         self.person = person
         self.on_action = on_action
@@ -118,6 +120,27 @@ class ChatUser:
         await self._read()
         while await self._wait_change(min(deadline, time.monotonic() + settle)):
             pass
+
+    async def settled(self, timeout: float = 5) -> None:
+        """Wait until the bot has fetched and finished handling everything sent to it so far (this user's
+        last action included), then read the chat: the observer sees whatever it answered."""
+        if self._settle is None:
+            raise RuntimeError("this chat user was not made by a Stage: nothing knows when the bot is done")
+        await self._settle(timeout=timeout)
+        await self._read()
+
+    async def pending_replies(self) -> list[BotMessage]:
+        """The replies not taken yet (new or edited bot messages since the last action), as the chat is now."""
+        await self._read()
+        return self._pending()
+
+    async def no_reply(self, timeout: float = 5) -> None:
+        """Assert that the bot, once done with everything sent to it, has answered nothing more (no new or
+        edited message; a button press may still have been acknowledged)."""
+        await self.settled(timeout)
+        extra = self._pending()
+        if extra:
+            raise AssertionError(f"user {self.user_id}: unexpected replies: {[m.text for m in extra]!r}")
 
     async def reply(self, timeout: float = 5) -> BotMessage:
         """The next bot message, new or edited, since the last action."""
@@ -195,8 +218,8 @@ class ChatUser:
 
     def find_button(self, wanted: str, message: BotMessage | int | None = None) -> tuple[BotMessage, str, str]:
         """(message, label, callback_data) of the button labelled `wanted` (exactly, else ignoring case
-        and diacritics) or carrying that callback data, in `message` or else the newest bot message
-        that has it."""
+        and diacritics) or carrying that callback data (or that data followed by ":identity…"), in
+        `message` or else the newest bot message that has it."""
         if isinstance(message, BotMessage):
             candidates: Iterable[BotMessage] = [message]
         elif isinstance(message, int):
@@ -210,6 +233,12 @@ class ChatUser:
                     for label, data in row:
                         if _button_matches((label, data), wanted) or (loose and fold(label) == fold(wanted)):
                             return candidate, label, data
+        # Buttons that carry an identity after their action ("gc:send:3"): named by the action alone.
+        for candidate in candidates:
+            for row in candidate.buttons or ():
+                for label, data in row:
+                    if data.startswith(wanted + ":"):
+                        return candidate, label, data
         labels = [label for m in candidates for row in (m.buttons or ()) for label, _data in row]
         raise LookupError(f"no button {wanted!r}; buttons: {labels!r}")
 

@@ -14,13 +14,14 @@ from typing import AsyncIterator, Callable
 from telegram.ext import Application
 
 from bot import app as app_wiring
-from bot.sandbox.chat_user import ChatUser, user_id_for
+from bot.sandbox.chat_user import ChatUser, NoReply, user_id_for
 from bot.core.clock import Clock
 from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.core.i18n import N_
 from bot.sandbox.localapi import BotMessage, LocalApiClient, LocalBotApi
 from bot.rules.text import fold
+from handlers import handled
 from storage import accounts, codec, org
 from storage.db import Database
 
@@ -77,6 +78,7 @@ class Stage:
         self.mode = "polling"
         self.webhook: app_wiring.WebhookSettings | None = None
         self._created_users: set[int] = set()
+        self._handled_before = 0  # updates up to this id were handled before the running app started
 
     # -- the application ------------------------------------------------------------------------------
 
@@ -84,6 +86,9 @@ class Stage:
         if self.app is not None:
             raise RuntimeError("the application is already running")
         self.mode, self.webhook = mode, webhook
+        # What the bot has taken so far was handled by an earlier application (stopping one handles
+        # everything it took); whatever is still queued is this one's.
+        self._handled_before = (await self.api.fetched(timeout=0))["confirmed"]
         application = app_wiring.build_application(self.ctx, webhook=mode == "webhook")
         await app_wiring.start_application(application, mode=mode, webhook=webhook, poll_timeout=self.poll_timeout)
         self.app = application
@@ -100,6 +105,28 @@ class Stage:
         await self.stop_app()
         self.ctx = AppContext(config=self.config, db=self.db, clock=self.clock)
         return await self.start_app(self.mode, self.webhook)
+
+    async def settled(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has taken every update people sent so far (the server knows) and finished
+        handling each (the application knows: `handlers.handled`). Raises `NoReply` (an AssertionError)
+        if it has not within `timeout`. What the outbox sender sends later, on its own, is not awaited."""
+        if self.app is None:
+            raise RuntimeError("the application is not running")
+        taken = await self.api.fetched(timeout=timeout)
+        if not taken["fetched"]:
+            raise NoReply(f"the bot has not fetched update {taken['update_id']} within {timeout:g} s")
+        wanted = range(self._handled_before + 1, taken["update_id"] + 1)
+        if not await handled.tracker(self.app).wait(wanted, timeout):
+            raise NoReply(f"the bot has not finished handling updates up to {taken['update_id']} within {timeout:g} s")
+
+    handled = settled  # `await e2e.handled()` reads well in tests too
+
+    async def sender_idle(self, timeout: float = 5.0) -> None:
+        """Wait until the outbox sender has looked at the whole outbox again and sent whatever was due."""
+        sender = self.ctx.extras.get("sender")
+        if sender is None:
+            raise RuntimeError("no outbox sender is running")
+        await sender.next_pass(timeout)
 
     async def close(self) -> None:
         try:
@@ -196,7 +223,7 @@ class Stage:
             if person.language != language:
                 await org.set_language(self.db, person.id, language, at)
                 person = await org.get_person(self.db, person.id) or person
-        return ChatUser(self.api, user_id, person, on_action=on_action, on_message=on_message)
+        return ChatUser(self.api, user_id, person, on_action=on_action, on_message=on_message, settle=self.settled)
 
 
 async def load_generated_roster(db: Database, clock: Clock, root_name: str, *, seed: int = 7):

@@ -137,6 +137,11 @@ class LocalApiClient:
                                   since_version=since_version, timeout=timeout)
         return result["version"], [BotMessage.from_json(m) for m in result["messages"]]
 
+    async def fetched(self, update_id: int | None = None, timeout: float = 5.0) -> dict:
+        """Wait until the bot has taken (confirmed by getUpdates' offset, or accepted by its webhook) every
+        update up to `update_id` (default: the newest so far). {"update_id", "fetched": bool, "confirmed"}."""
+        return await self._call("fetched", http_timeout=timeout + 10.0, update_id=update_id, timeout=timeout)
+
     async def callback_answers(self, user_id: int) -> list[dict]:
         """{"callback_query_id", "text", "show_alert", "url"} for each answered query, oldest first."""
         return await self._call("callback_answers", user_id=user_id)

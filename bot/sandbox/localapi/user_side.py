@@ -110,16 +110,31 @@ def press_button(bot: BotState, body: dict) -> dict:
     return {"callback_query_id": query.id}
 
 
+def _set_blocked(bot: BotState, body: dict, blocked: bool) -> bool:
+    """Block or unblock the bot; as on Telegram, the bot gets a `my_chat_member` update when that changes
+    its membership of the private chat ("kicked" ↔ "member")."""
+    user = _chat(bot, body).user
+    if user.blocked == blocked:
+        return True
+    user.blocked = blocked
+    statuses = ("member", "kicked") if blocked else ("kicked", "member")
+    old, new = ({"user": bot.user_json(), "status": status} for status in statuses)
+    for member in (old, new):
+        if member["status"] == "kicked":
+            member["until_date"] = 0
+    bot.push_update("my_chat_member", {"chat": user.chat_json(), "from": user.to_json(), "date": bot.now(),
+                                       "old_chat_member": old, "new_chat_member": new})
+    return True
+
+
 @user_method
 def block(bot: BotState, body: dict) -> bool:
-    _chat(bot, body).user.blocked = True
-    return True
+    return _set_blocked(bot, body, True)
 
 
 @user_method
 def unblock(bot: BotState, body: dict) -> bool:
-    _chat(bot, body).user.blocked = False
-    return True
+    return _set_blocked(bot, body, False)
 
 
 @user_method
@@ -159,3 +174,26 @@ def my_commands(bot: BotState, body: dict) -> list[dict]:
 @user_method
 def users(bot: BotState, body: dict) -> list[dict]:
     return [user.describe() for user in bot.users.values()]
+
+
+def _fetched(bot: BotState, update_id: int) -> bool:
+    """The bot has taken every update up to `update_id`: confirmed by a later getUpdates offset, or
+    accepted by its webhook (an update leaves the queue only then)."""
+    return not bot.updates or bot.updates[0]["update_id"] > update_id
+
+
+@user_method
+async def fetched(bot: BotState, body: dict) -> dict:
+    """Wait until the bot has taken every update up to `update_id` (default: the newest so far), or
+    `timeout` passed. {"update_id": the id waited for, "fetched": whether it was taken in time,
+    "confirmed": the newest id the bot has taken}."""
+    newest = bot.next_update_id - 1
+    update_id = int(body["update_id"]) if body.get("update_id") is not None else newest
+    taken = await bot.updates_changed.wait_until(lambda: _fetched(bot, update_id) or bot.closed,
+                                                 float(body.get("timeout", 5.0)))
+    return {"update_id": update_id, "fetched": taken and _fetched(bot, update_id), "confirmed": confirmed_id(bot)}
+
+
+def confirmed_id(bot: BotState) -> int:
+    """The newest update id the bot has taken (every one before it too)."""
+    return bot.updates[0]["update_id"] - 1 if bot.updates else bot.next_update_id - 1

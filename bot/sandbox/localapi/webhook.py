@@ -61,6 +61,7 @@ class WebhookSender:
             if error is None:
                 if bot.updates and bot.updates[0] is update:
                     bot.updates.popleft()
+                    bot.updates_changed.notify()  # whoever waits for it to be taken (`fetched`)
                 failures = 0
                 continue
             hook.last_error_date, hook.last_error_message = bot.now(), error
