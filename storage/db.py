@@ -42,14 +42,19 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn, str(path))
-        if migrate:
-            await db.migrate()
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=10000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            db = cls(conn, str(path))
+            if migrate:
+                await db.migrate()
+        except BaseException:
+            # Not a database, or a migration failed: close, or aiosqlite's thread keeps the process alive.
+            await conn.close()
+            raise
         return db
 
     @classmethod

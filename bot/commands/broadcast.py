@@ -56,7 +56,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     text_path = Path(args.file)
     try:
         text = file_to_html(text_path.name, text_path.read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from bot.core.i18n import cli_gettext as _
 
 
 def add_parser(subparsers) -> None:
-    from bot.cli import common_parent
+    from bot.cli import common_parent, whole_number
 
     parser = subparsers.add_parser(
         "localapi", parents=[common_parent()],
@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
         description=_("Run a local Telegram Bot API server that accepts any bot token, until SIGTERM or "
                       "SIGINT (Ctrl+C). Point [telegram] base_url at it to run the bot without Telegram."),
     )
-    parser.add_argument("--port", type=int, default=8081, help=_("port to listen on (default: 8081; 0: any free port)"))
+    parser.add_argument("--port", type=whole_number, default=8081, help=_("port to listen on (default: 8081; 0: any free port)"))
     parser.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default: 127.0.0.1)"))
     parser.add_argument("--bot-username", default="shcb_demo_bot",
                         help=_("the bot's username in getMe (default: shcb_demo_bot)"))
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.core.logging_setup import configure
 
     config = load_config_or_exit(args)
-    configure(config.logging.level)
+    configure(config.logging.level, tz=config.tz)
     return asyncio.run(_serve(args))
 
 

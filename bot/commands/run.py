@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    configure(config.logging.level, config.telegram.token)
+    configure(config.logging.level, config.telegram.token, tz=config.tz)
     try:
         asyncio.run(_serve(config, mode))
     except InvalidToken:

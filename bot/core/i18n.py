@@ -6,7 +6,8 @@ memory at start-up (so a plain `pip install` needs no build step); `pybabel comp
 operators' way to check them. Dates, times, numbers and percentages go through Babel in the same locale.
 
 In chat, a handler takes `t = i18n.get(person.language)` and writes `_ = t.gettext`. On the command
-line, `cli_gettext` follows the language chosen at start (`SHCB_LANG`, else `[locale] default`).
+line, `cli_gettext` follows the language chosen at start (`SHCB_LANG`, else `[locale] default`). Both
+show times in the zone of `[locale] timezone` (`use_timezone`).
 """
 
 from __future__ import annotations
@@ -101,9 +102,23 @@ class Translator:
         return babel_numbers.format_percent(value, format=format or "#,##0.#%", locale=self.locale)
 
 
-@lru_cache(maxsize=None)
+# The zone dates and times are shown in: `[locale] timezone`, set once the process has read its config
+# (`use_timezone`); Vietnam time until then.
+_timezone: tzinfo | None = None
+
+
+def use_timezone(tz: tzinfo | None) -> None:
+    global _timezone
+    _timezone = tz
+
+
 def get(lang: str | None) -> Translator:
-    return Translator(normalize_language(lang))
+    return _translator(normalize_language(lang), _timezone)
+
+
+@lru_cache(maxsize=None)
+def _translator(lang: str, tz: tzinfo | None) -> Translator:
+    return Translator(lang, tz)
 
 
 _cli_language = normalize_language(os.environ.get("SHCB_LANG") or DEFAULT_LANGUAGE)
