@@ -171,8 +171,8 @@ def run_set(args: argparse.Namespace) -> int:
         print(_("--time: a time HH:MM, e.g. 07:30."), file=sys.stderr)
         return USAGE
     if args.cell and args.rule in schedule.WARD_RULES:
-        print(_("The {rule} reminder goes to the ward's staff: set it for the ward, without --cell.").format(
-            rule=args.rule), file=sys.stderr)
+        print(_("The reminder “{rule}” goes to the ward's staff: set it for the ward, without --cell.").format(
+            rule=_(RULE_LABELS[args.rule])), file=sys.stderr)
         return USAGE
     path = existing_database(config)
     if path is None:
@@ -185,8 +185,8 @@ def run_set(args: argparse.Namespace) -> int:
                 return FAILED
             at = codec.instant(SystemClock(config.tz).now())
             await reminders.set_override(db, unit_id=unit.id, rule=args.rule, day=args.day, time=args.time, at=at)
-            print(_("{unit}: {rule} reminder set (day: {day}, time: {time}).").format(
-                unit=unit.name, rule=args.rule, day=args.day or "—", time=args.time or "—"))
+            print(_("{unit}: reminder “{rule}” set (day: {day}, time: {time}).").format(
+                unit=unit.name, rule=_(RULE_LABELS[args.rule]), day=args.day or "—", time=args.time or "—"))
             return OK
 
     return asyncio.run(work())
