@@ -81,6 +81,15 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         return self._t.pgettext(context, message)
 
+    @staticmethod
+    def sentence(text: str) -> str:
+        """`text` with its first letter in capitals: a formatted date may open a sentence, and Babel
+        writes Vietnamese months in lower case ("tháng 12 năm 2026 …" → "Tháng 12 năm 2026 …")."""
+        for index, char in enumerate(text):
+            if char.isalpha():
+                return text[:index] + char.upper() + text[index + 1:]
+        return text
+
     # Babel formatting, always in this locale; datetimes shown in Vietnam time.
     def format_date(self, value: date | datetime, format: str = "medium") -> str:
         if isinstance(value, datetime):
