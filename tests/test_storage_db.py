@@ -53,3 +53,21 @@ async def test_connect_closes_the_database_even_when_the_work_fails(tmp_path):
             raise RuntimeError("the work failed")
     with pytest.raises(ValueError):  # sqlite3 refuses a closed connection
         await db.fetchval("SELECT 1")
+
+
+async def test_a_file_that_is_not_a_database_is_refused_and_leaves_no_thread_running(tmp_path):
+    import sqlite3
+    import threading
+
+    path = tmp_path / "notes.sqlite3"
+    path.write_text("not a database", encoding="utf-8")
+    def workers() -> int:
+        return sum(1 for thread in threading.enumerate() if "_connection_worker_thread" in thread.name)
+
+    before = workers()
+    with pytest.raises(sqlite3.DatabaseError):
+        await Database.open(path)
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open(tmp_path / "no" / "such" / "folder.sqlite3")
+    # aiosqlite's worker thread would keep the process alive after the error (a hang at exit).
+    assert workers() == before
