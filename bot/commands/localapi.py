@@ -8,6 +8,7 @@ import asyncio
 import signal
 import sys
 
+from bot.core import problems
 from bot.core.i18n import cli_gettext as _
 
 
@@ -34,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.core.logging_setup import configure
 
     config = load_config_or_exit(args)
+    if not 0 <= args.port <= 65535:
+        print(_("--port: a port number from 0 to 65535."), file=sys.stderr)
+        return 2
     configure(config.logging.level, tz=config.tz)
     return asyncio.run(_serve(args))
 
@@ -47,7 +51,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.start()
     except OSError as error:
         print(_("cannot listen on {host}:{port}: {problem}").format(
-            host=args.host, port=args.port, problem=error.strerror or error), file=sys.stderr)
+            host=args.host, port=args.port, problem=problems.os_reason(error)), file=sys.stderr)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

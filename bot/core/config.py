@@ -31,7 +31,7 @@ class ConfigError(Exception):
 class WebhookConfig:
     url: str = ""
     listen: str = "127.0.0.1"
-    port: int = 8443
+    port: int = field(default=8443, metadata={"range": (1, 65535)})
     secret_token: str = ""
 
 
@@ -182,6 +182,10 @@ def _build(cls: type, data: dict, prefix: str, source: str):
         if known[key].metadata.get("positive") and not value > 0:
             raise ConfigError(_("{file}: {key}: must be more than 0, not {value!r}").format(
                 file=source, key=dotted, value=value))
+        low, high = known[key].metadata.get("range", (value, value))
+        if not low <= value <= high:
+            raise ConfigError(_("{file}: {key}: must be from {low} to {high}, not {value!r}").format(
+                file=source, key=dotted, low=low, high=high, value=value))
         choices = _CHOICES.get(dotted)
         if choices and value not in choices:
             raise ConfigError(
