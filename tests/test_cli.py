@@ -107,3 +107,14 @@ def test_every_argparse_message_is_in_the_catalogs():
     vi = i18n.get("vi")
     for message in MESSAGES:
         assert vi.gettext(message) != message, message
+
+
+def test_a_database_without_a_roster_is_said_so(tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "shcb.sqlite3").close()  # an empty database, as `shcb run` leaves it
+    (tmp_path / "hd.md").write_text("# Hướng dẫn\n", encoding="utf-8")
+    done = shcb("broadcast", "--all", "--file", "hd.md", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("There is no roster in shcb.sqlite3 yet: import a roster first "
+                                   "(shcb roster import FILE).")

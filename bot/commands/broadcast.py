@@ -130,6 +130,10 @@ async def _work(config, clock, args, text, attachments, at, month, audience) -> 
     async with Database.connect(config.storage.path) as db:
         ctx = AppContext(config=config, db=db, clock=clock)
         scope, candidates = await _find_scope(db, config, args.ward)
+        if scope is None and not candidates:
+            print(_("There is no roster in {path} yet: import a roster first (shcb roster import FILE).").format(
+                path=config.storage.path), file=sys.stderr)
+            return FAILED
         if scope is None:
             print(_("No such ward: {name}. Wards: {names}").format(
                 name=args.ward or "", names=", ".join(candidates[:40])), file=sys.stderr)
@@ -197,6 +201,6 @@ async def _send(ctx, config) -> int:
         print(_("the Bot API server refused the token"), file=sys.stderr)
         return FAILED
     except Exception as error:  # noqa: BLE001 - one line; the copies stay queued
-        print(_("Sending failed: {problem}").format(problem=type(error).__name__), file=sys.stderr)
+        print(_("Sending failed: {problem}").format(problem=problems.sending_problem(error)), file=sys.stderr)
         return FAILED
     return OK

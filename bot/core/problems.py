@@ -95,3 +95,17 @@ def toml_problem(error: Exception, t: i18n.Translator | None = None) -> str:
     if "end of document" in str(error):
         return t.gettext("not valid TOML: it ends too early")
     return t.gettext("not valid TOML")
+
+
+def sending_problem(error: Exception, t: i18n.Translator | None = None) -> str:
+    """Why sending through the Bot API failed, in words of ours (python-telegram-bot's are English)."""
+    from telegram.error import Forbidden, InvalidToken, NetworkError, TimedOut
+
+    t = t or i18n.cli()
+    if isinstance(error, InvalidToken):
+        return t.gettext("the Bot API server refused the token")
+    if isinstance(error, Forbidden):
+        return t.gettext("the Bot API server refused the request")
+    if isinstance(error, (TimedOut, NetworkError)):
+        return t.gettext("the Bot API server cannot be reached: check the network and [telegram] base_url")
+    return t.gettext("an unexpected error ({name})").format(name=type(error).__name__)
