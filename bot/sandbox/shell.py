@@ -18,7 +18,7 @@ import sys
 from typing import Awaitable, Callable, TextIO
 
 from bot.sandbox.chat_user import ChatUser, NoReply
-from bot.core.i18n import cli_gettext as _
+from bot.core.i18n import cli, cli_gettext as _
 from bot.sandbox.localapi import BotMessage
 from bot.rules.phone import display_phone, normalize_phone
 from bot.rules.text import fold
@@ -100,7 +100,8 @@ class Shell:
             for number, (person, membership, unit) in enumerate(shown[:PAGE], start=1):
                 self.print(f"  {number:>2}. {self._entry(person, membership, unit)}")
             if len(shown) > PAGE:
-                self.print("      " + _("… and {n} more: narrow the search.").format(n=len(shown) - PAGE))
+                self.print("      " + _("… and {n} more: narrow the search.").format(
+                    n=cli().format_number(len(shown) - PAGE)))
             if not shown:
                 self.print("  " + _("Nobody matches."))
             line = await self._input("? ")
