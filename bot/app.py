@@ -166,16 +166,17 @@ async def start_application(
 
 
 async def stop_application(application: Application) -> None:
-    """updater → services → application → post_stop → shutdown → post_shutdown, each only if it is
+    """updater → application → services → post_stop → shutdown → post_shutdown, each only if it is
     running, so it may be called after a partial start."""
     try:
         if application.updater and application.updater.running:
             await application.updater.stop()
-        # Services first, while the JobQueue and the bot still run (the scheduler removes its jobs, the
-        # sender finishes the message in flight); post_stop then finds nothing left to stop.
-        await _stop_services(application)
+        # The application first: it finishes the updates being handled and the running jobs, whose
+        # replies may go through the sender's pacing (`send_now`); then the services (the sender finishes
+        # the message in flight, the scheduler lets go of its jobs); post_stop finds nothing left to stop.
         if application.running:
             await application.stop()
+        await _stop_services(application)
         await application.post_stop(application)
     finally:
         await application.shutdown()

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import sqlite3
 import sys
 from pathlib import Path
 
-from bot.core import i18n
+from bot.core import argparse_i18n, i18n, problems
 from bot.core.config import ConfigError, load_config
 from bot.core.i18n import cli_gettext as _
 
@@ -16,8 +17,6 @@ from bot.core.i18n import cli_gettext as _
 
 def _pre_parse_language(argv: list[str]) -> None:
     """The command line speaks the language of SHCB_LANG, else of the config's `[locale] default`."""
-    import os
-
     if os.environ.get("SHCB_LANG"):
         i18n.set_cli_language(os.environ["SHCB_LANG"])
         return
@@ -56,29 +55,64 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Whatever goes wrong ends in one line in the command line's language: exit status 2
+    for usage and configuration, 1 for refused data (each command's own), never a traceback."""
     argv = sys.argv[1:] if argv is None else argv
     _pre_parse_language(argv)
+    argparse_i18n.route()
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    args = argparse.Namespace()
     try:
-        return int(args.func(args) or 0)
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return status
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    except sqlite3.Error as error:
+        message, status = problems.database_problem(error, _database_path(args))
+        print(message, file=sys.stderr)
+        return status
+    except BrokenPipeError:
+        # The reader went away (`shcb schedule show | head -1`): stop quietly, as Python's documentation
+        # advises, pointing stdout at /dev/null so that the final flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _database_path(args: argparse.Namespace) -> str:
+    """The database a command was using: `--db` (the shell), else the config's `[storage] path`."""
+    if getattr(args, "db", None):
+        return args.db
+    try:
+        return load_config(getattr(args, "config", None)).storage.path
+    except ConfigError:
+        return "?"
+
+
+def whole_number(text: str) -> int:
+    """argparse type: a whole number, refused in our words (argparse's would say `invalid int value`)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("{value!r} is not a whole number").format(value=text)) from None
 
 
 def load_config_or_exit(args: argparse.Namespace):
     """For commands: the config named by --config, or exit 2 with its one-line error."""
     try:
-        return load_config(args.config)
+        config = load_config(args.config)
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
+    i18n.use_timezone(config.tz)
+    return config
 
 
 def existing_database(config) -> Path | None:
@@ -92,12 +126,8 @@ def existing_database(config) -> Path | None:
     return None
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+def setup_logging(level: str, tz=None) -> None:
+    """Logs to stderr at `level`, in the configured zone (see bot/core/logging_setup.py)."""
+    from bot.core.logging_setup import configure
+
+    configure(level, tz=tz)

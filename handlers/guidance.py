@@ -197,7 +197,8 @@ async def on_other(update: Update, context: Any) -> None:
     hints = {
         TEXT: _("Please send the text of the guidance, or /cancel."),
         ATTACH: _("Please send a document or a photo, or press Continue."),
-        SCHEDULE: _("Please type the date and time to send it, for example 30/11/2026 07:00, or /cancel."),
+        SCHEDULE: _("Please type the date and time to send it, for example {example}, or /cancel.").format(
+            example=rules.schedule_example(ctx_of(context).clock.now())),
     }
     await common.reply(update, hints.get(step, _("Please use the buttons above, or /cancel.")))
 
@@ -432,8 +433,8 @@ async def on_schedule_text(update: Update, context: Any) -> None:
         await common.reply(update, _("That time has already passed. Please type a later date and time, or /cancel."))
         return
     if when is None:
-        await common.reply(update, _("I could not read that. Please type the date and time like 30/11/2026 07:00 "
-                                     "(Vietnam time), or /cancel."))
+        await common.reply(update, _("I could not read that. Please type the date and time like {example} "
+                                     "(Vietnam time), or /cancel.").format(example=rules.schedule_example(ctx.clock.now())))
         return
     await _confirm(update, context, actor, dict(actor.draft.data), scheduled_at=when)
 
@@ -504,8 +505,8 @@ async def on_compose_button(update: Update, context: Any) -> None:
         await _save(ctx, actor, SCHEDULE, data)
         await update.callback_query.answer()
         await common.reply(update, _("When should it be sent? Type the date and time (Vietnam time), for example "
-                                     "30/11/2026 07:00."))
-    elif action == "edit":
+                                     "{example}.").format(example=rules.schedule_example(ctx.clock.now())))
+    elif action == "edit" and step == PREVIEW:
         await _save(ctx, actor, TEXT, data)
         await update.callback_query.answer()
         await common.reply(update, _("Send the new text of the guidance, or keep the one you wrote."),

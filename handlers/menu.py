@@ -364,8 +364,13 @@ async def run_item(update: Update, context: Any, item: MenuItem) -> None:
             await common.record_audit(ctx, update, actor, "access.refused",
                                       detail={"item": item.key, "roles": sorted(actor.roles)})
             _ = actor.t.gettext
-            await common.reply(update, _("Sorry, “{item}” is not part of your role now. Your current menu is "
-                                         "below.").format(item=_(item.label)), reply_markup=menu_keyboard(actor))
+            # "No longer" only to someone who held a role that had it (a replaced secretary, say).
+            past = await org.memberships_of(ctx.db, actor.person.id)
+            if any(m.valid_to is not None and m.role in item.roles for m in past):
+                text = _("Sorry, “{item}” is not part of your role now. Your current menu is below.")
+            else:
+                text = _("Sorry, “{item}” is not one of your functions. Your menu is below.")
+            await common.reply(update, text.format(item=_(item.label)), reply_markup=menu_keyboard(actor))
             return
     await item.callback(update, context)
 

@@ -195,7 +195,7 @@ async def move(update: Update, context: Any, day: int, *, picker: bool = False) 
             text = _("{month} has no day {day}; today is its last day: {first}.")
         else:
             text = _("{month} has no day {day}. Please choose a day from {first} to {last}.")
-        await common.reply(update, text.format(**values))
+        await common.reply(update, t.sentence(text.format(**values)))
         return
     refusal = await _refusal(ctx, t, cell, period)
     if refusal:

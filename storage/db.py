@@ -217,9 +217,18 @@ class Database:
 
 
 async def _connect(path: str | Path, *, read_only: bool = False) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    connecting = aiosqlite.connect(str(path), isolation_level=None)
+    try:
+        conn = await connecting
+    except BaseException:
+        # aiosqlite stops its thread without waiting for it: wait, or it answers into a closed loop.
+        thread = getattr(connecting, "_thread", None)
+        if thread is not None and thread.is_alive():
+            await asyncio.to_thread(thread.join, 5)
+        raise
     conn.row_factory = aiosqlite.Row
     try:
+        # Not a database (or unreadable): close, or aiosqlite's thread keeps the process alive.
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=10000")
         if read_only:

@@ -233,3 +233,21 @@ async def search_people(db: Database, unit_ids: Iterable[int], *, name_key: str 
                                   row["valid_from"], row["valid_to"]))
         for row in rows
     ]
+
+
+async def former_members(db: Database) -> list[tuple[Person, Membership]]:
+    """People who hold no current membership (their role ended, or they left the roster), each with their
+    latest membership, by name."""
+    rows = await db.fetchall(
+        """SELECT p.id, p.full_name, p.phone, p.language, p.exempt, p.active,
+                  m.id AS m_id, m.person_id, m.unit_id, m.role, m.valid_from, m.valid_to
+           FROM people p JOIN memberships m ON m.id = (
+               SELECT m2.id FROM memberships m2 WHERE m2.person_id = p.id
+               ORDER BY m2.valid_to DESC, m2.id DESC LIMIT 1)
+           WHERE NOT EXISTS (SELECT 1 FROM memberships c WHERE c.person_id = p.id AND c.valid_to IS NULL)
+           ORDER BY p.name_key, p.id""")
+    return [
+        (_person(row), Membership(row["m_id"], row["person_id"], row["unit_id"], row["role"],
+                                  row["valid_from"], row["valid_to"]))
+        for row in rows
+    ]

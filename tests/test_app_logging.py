@@ -85,3 +85,26 @@ def test_configure_keeps_httpx_quiet_and_protects_root_handlers():
             if handler not in before[0]:
                 root.removeHandler(handler)
         root.setLevel(before[1])
+
+
+def test_log_times_are_vietnam_time_and_apscheduler_is_quiet_at_info():
+    from datetime import datetime, timezone
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), logging.getLogger("apscheduler").level)
+    try:
+        logging_setup.configure("INFO")
+        [ours] = [h for h in root.handlers if getattr(h, "_shcb", False)]
+        record = logging.LogRecord("bot.app", logging.INFO, __file__, 1, "bot is running", None, None)
+        record.created = datetime(2026, 12, 3, 0, 0, 5, tzinfo=timezone.utc).timestamp()
+        record.msecs = 0
+        assert ours.formatter.format(record) == "2026-12-03 07:00:05,000+0700 INFO bot.app: bot is running"
+        # "Running job … executed successfully" every minute is not worth an operator's INFO log.
+        assert not logging.getLogger("apscheduler.executors.default").isEnabledFor(logging.INFO)
+        assert logging.getLogger("apscheduler").isEnabledFor(logging.WARNING)
+        logging_setup.configure("DEBUG")
+        assert logging.getLogger("apscheduler.scheduler").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        logging.getLogger("apscheduler").setLevel(saved[2])

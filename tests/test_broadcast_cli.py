@@ -162,3 +162,21 @@ async def test_unknown_ward_and_missing_file_are_usage_errors(roster_db, localap
     code, _out, err = await broadcast(config, "--all", "--file", str(tmp_path / "none.md"), cwd=tmp_path)
     assert code == 2 and "none.md" in err
     assert await roster_db.fetchval("SELECT count(*) FROM guidance") == 0
+
+
+async def test_without_a_token_nothing_is_said_to_wait_when_nobody_can_receive(roster_db, tmp_path):
+    """No bot, no token, nobody joined: no copy is queued, and the command does not claim copies wait."""
+    (tmp_path / "guidance.md").write_text(TEXT, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{roster_db.path}"\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHCB_")}
+    env["SHCB_LANG"] = "en"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "broadcast", "--ward", WARD, "--file", "guidance.md",
+        cwd=str(tmp_path), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert lines[0].endswith("0 copies queued.")
+    assert lines[1:] == ["No copy is waiting to be sent: none of the recipients has joined the bot yet, or every "
+                         "copy has gone out already."]

@@ -74,3 +74,75 @@ def test_cli_exits_2_with_one_line_and_starts_nothing(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "storage.path" in lines[0] and str(path) in lines[0]
     assert not list(tmp_path.glob("*.sqlite3"))
+
+
+def _cli(tmp_path, *args, lang="vi"):
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env={"SHCB_LANG": lang, "PATH": ""}, cwd=tmp_path, timeout=60)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_config_saved_in_a_legacy_encoding_is_one_line_and_exit_2(tmp_path, lang):
+    path = tmp_path / "notepad.toml"
+    path.write_bytes('[organisation]\nname = "Thành ủy Thanh Hóa"\n'.encode("cp1258", errors="replace"))
+    result = _cli(tmp_path, "--config", str(path), "roster", "stats", lang=lang)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"{path}: ") and "UTF-8" in line and "UnicodeDecodeError" not in line
+    assert ("không phải mã UTF-8" in line) == (lang == "vi")
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes('\ufeff[organisation]\nname = "Thành ủy Thanh Hóa"\n'.encode("utf-8"))
+    assert load_config(path, environ={}).organisation.name == "Thành ủy Thanh Hóa"
+
+
+def test_toml_and_os_problems_are_said_in_our_words(tmp_path):
+    from bot.core import i18n
+
+    before = i18n.cli_language()
+    i18n.set_cli_language("vi")
+    try:
+        path = tmp_path / "broken.toml"
+        path.write_text("[storage]\npath \n", encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, environ={})
+        assert str(caught.value) == f"{path}: sai định dạng TOML ở dòng 2, cột 6"
+        with pytest.raises(ConfigError) as caught:
+            load_config(tmp_path / "nope.toml", environ={})
+        assert str(caught.value) == f"{tmp_path / 'nope.toml'}: không đọc được: không có tệp hoặc thư mục này"
+    finally:
+        i18n.set_cli_language(before)
+
+
+@pytest.mark.parametrize("key, value", [("overall_per_second", "0"), ("per_chat_interval_seconds", "-1.0"),
+                                        ("max_attempts", "0"), ("retry_base_seconds", "-5"),
+                                        ("poll_seconds", "0.0"), ("max_in_flight", "-4")])
+def test_sender_values_must_be_positive(tmp_path, key, value):
+    path = tmp_path / "c.toml"
+    path.write_text(f"[sender]\n{key} = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert f"sender.{key}" in str(caught.value) and "0" in str(caught.value)
+    path.write_text(f"[sender]\n{key} = 3\n", encoding="utf-8")
+    assert getattr(load_config(path, environ={}).sender, key) == 3
+
+
+def test_the_time_zone_is_defined_once_and_translators_follow_the_config(tmp_path):
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from bot.core import clock, i18n
+    from bot.core.config import LocaleConfig
+
+    assert LocaleConfig().timezone == clock.VIETNAM_TIME_ZONE and clock.VN_TZ == ZoneInfo(clock.VIETNAM_TIME_ZONE)
+    noon_utc = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+    assert i18n.get("en").format_time(noon_utc, "HH:mm") == "19:00"
+    try:
+        i18n.use_timezone(ZoneInfo("Europe/Paris"))
+        assert i18n.get("en").format_time(noon_utc, "HH:mm") == "13:00"
+        assert i18n.get("vi").format_datetime(noon_utc, "yyyy-MM-dd HH:mm") == "2026-12-03 13:00"
+    finally:
+        i18n.use_timezone(None)
+    assert i18n.get("en").format_time(noon_utc, "HH:mm") == "19:00"

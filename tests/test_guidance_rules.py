@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -116,3 +116,10 @@ def test_progress_per_cell_and_in_total():
 def test_resend_goes_to_everyone_who_has_not_confirmed():
     recipients = rules.recipients(MEMBERS, [10, 11], rules.LEADERS)
     assert [m.person_id for m in rules.resend_targets(recipients, received=[2, 5])] == [1, 4]
+
+
+@pytest.mark.parametrize("now", [NOW, datetime(2026, 12, 31, 23, 59, tzinfo=VN_TZ), datetime(2027, 2, 28, 6, 0, tzinfo=VN_TZ)])
+def test_the_prompts_example_send_time_is_ahead_and_readable(now):
+    example = rules.schedule_example(now)
+    when, problem = rules.parse_schedule(example, now)
+    assert problem is None and when > now and when - now <= timedelta(days=2)

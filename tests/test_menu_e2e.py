@@ -209,11 +209,19 @@ async def test_a_command_of_another_role_is_refused_and_audited(e2e):
     s = await e2e.chat_as(secretary)
     await s.send("/moithamgia")
     refused = await s.reply()
-    assert refused.text.startswith("Xin lỗi, chức năng “Mời tham gia” không còn thuộc nhiệm vụ")
+    # A secretary never had it: not told it is "no longer" theirs.
+    assert refused.text == vi("Sorry, “{item}” is not one of your functions. Your menu is below.").format(
+        item=vi("Invite"))
     assert vi("Invite") not in labels(refused)
     [entry] = await audit_actions(e2e, "access.refused")
     assert entry.detail["item"] == "invite" and entry.actor_person_id == secretary.id
     assert await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, secretary.id)).id) is None
+
+    member = next(p for p in await e2e.people("member", ward=WARD, cell=CELL) if p.phone)
+    m = await e2e.chat_as(member)
+    await m.send("Hướng dẫn")  # the secretaries' button, typed
+    assert (await m.reply()).text == vi("Sorry, “{item}” is not one of your functions. Your menu is below.") \
+        .format(item=vi("Guidance"))
 
 
 async def test_people_not_joined_are_told_to_start_first(e2e):
@@ -263,7 +271,9 @@ async def test_a_replaced_secretary_loses_the_role_at_once_and_the_new_one_joins
 
         await u.send("/cellsecret")  # the very next action
         refused = await u.reply()
-        assert "cell business" not in refused.text and vi("Roll call") not in labels(refused)
+        assert refused.text == vi("Sorry, “{item}” is not part of your role now. Your current menu is below.") \
+            .format(item=vi("Roll call")), "they had it as secretary: told it is theirs no longer"
+        assert vi("Roll call") not in labels(refused)
         commands = [c["command"] for c in await e2e.api.my_commands("chat", chat_id=u.user_id)]
         assert "cellsecret" not in commands, "the chat's command list was updated"
         [updated] = await audit_actions(e2e, "account.roles_updated")

@@ -148,3 +148,29 @@ def test_without_a_database_stats_and_export_exit_1_and_create_nothing(tmp_path,
         status, _out, err = in_process(args, monkeypatch, capsys)
         assert status == 1 and "shcb.sqlite3" in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_writing_into_a_missing_folder_or_onto_a_folder_is_one_line(tmp_path, lang):
+    t = i18n.get(lang)
+    (tmp_path / "folder.xlsx").mkdir()
+    for args, target, reason in [
+        (("roster", "generate", "--out", "no/such/r.xlsx"), "no/such/r.xlsx", "there is no such file or folder"),
+        (("roster", "generate", "--out", "folder.xlsx"), "folder.xlsx", "it is a folder, not a file"),
+    ]:
+        done = shcb(*args, cwd=tmp_path, lang=lang, check=2)
+        expected = t.gettext("{file}: cannot be written: {problem}").format(file=target, problem=t.gettext(reason))
+        assert done.stderr.strip() == expected
+    shcb("roster", "generate", "--out", "r.csv", "--seed", "3", cwd=tmp_path, check=0)
+    shcb("roster", "import", "r.csv", cwd=tmp_path, check=0)
+    done = shcb("roster", "export", "no/such/out.csv", cwd=tmp_path, lang=lang, check=2)
+    assert done.stderr.strip() == t.gettext("{file}: cannot be written: {problem}").format(
+        file="no/such/out.csv", problem=t.gettext("there is no such file or folder"))
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_file_named_xlsx_that_is_not_a_workbook(tmp_path):
+    (tmp_path / "roster.xlsx").write_text("Đảng bộ,Chi bộ\n", encoding="utf-8")  # a CSV renamed
+    done = shcb("roster", "import", "roster.xlsx", cwd=tmp_path, lang="vi", check=1)
+    assert "zip" not in done.stderr.lower()
+    assert "đây không phải tệp Excel .xlsx" in done.stderr

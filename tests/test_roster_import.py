@@ -315,7 +315,7 @@ def _file(name: str, data: bytes):
 @pytest.mark.parametrize("make, code", [
     (lambda p: p / "absent.csv", "file_missing"),
     (_file("old.xls", b"\xd0\xcf\x11\xe0"), "file_type"),
-    (_file("broken.xlsx", b"PK\x03\x04 not really"), "file_unreadable"),
+    (_file("broken.xlsx", b"PK\x03\x04 not really"), "file_not_workbook"),
     (_file("utf16.csv", "Đảng bộ,Chi bộ\n".encode("utf-16")), "file_encoding"),
     (_file("empty.csv", b""), "file_empty"),
     (lambda p: write_csv(p / "headers.csv", VI, []), "no_rows"),

@@ -53,6 +53,19 @@ def test_webhook_mode_needs_a_url_and_a_valid_secret(tmp_path):
     assert done.returncode == 2 and "secret_token" in done.stderr and TOKEN not in done.stderr
 
 
+def test_an_unreachable_server_is_one_line_in_our_words_and_exit_1(tmp_path):
+    port = free_port()  # nobody listens there
+    config = tmp_path / "config.toml"
+    config.write_text(f'[telegram]\nbase_url = "http://127.0.0.1:{port}/bot"\n[storage]\npath = "b.sqlite3"\n',
+                      encoding="utf-8")
+    done = _run(["run", "--config", str(config)], tmp_path, SHCB_LANG="vi", SHCB_TELEGRAM_TOKEN=TOKEN)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"không kết nối được máy chủ Bot API tại http://127.0.0.1:{port}/bot: hãy kiểm tra mạng và "
+        "[telegram] base_url")
+    assert "httpx" not in done.stderr and "Traceback" not in done.stderr and TOKEN not in done.stderr
+
+
 async def _wait_for_reply(api: LocalApiClient, user_id: int, timeout: float) -> list:
     version, changed = await api.wait(user_id, 0, timeout)
     assert version > 0, "the bot did not answer"

@@ -90,6 +90,7 @@ def test_set_and_unset_exceptions(tmp_path, copy):
     code, out, err = shcb(tmp_path, "schedule", "set", "--ward", ward.name, "--rule", "meeting", "--day", "31",
                           "--time", "19:30")
     assert code == 0, err
+    assert out.strip() == f"{ward.name}: reminder “The cell meets” set (day: 31, time: 19:30)."
     code, out, err = shcb(tmp_path, "schedule", "set", "--ward", ward.name, "--cell", cells[1].name,
                           "--rule", "committee", "--time", "06:15")
     assert code == 0, err
@@ -125,3 +126,14 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path, copy, args, code, me
         async with Database.connect(copy) as db:
             return len(await reminders.overrides(db))
     assert asyncio.run(count()) == 0
+
+
+def test_set_names_the_reminder_in_vietnamese(tmp_path, copy):
+    ward, cells = first_ward(copy)
+    code, out, err = shcb(tmp_path, "schedule", "set", "--ward", ward.name, "--rule", "meeting", "--day", "5",
+                          lang="vi")
+    assert code == 0, err
+    assert out.strip() == f"{ward.name}: đã đặt nhắc việc “Chi bộ sinh hoạt” (ngày: 5, giờ: —)."
+    code, _out, err = shcb(tmp_path, "schedule", "set", "--ward", ward.name, "--cell", cells[0].name,
+                           "--rule", "report", "--day", "7", lang="vi")
+    assert code == 2 and "report" not in err and "“" in err

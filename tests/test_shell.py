@@ -106,3 +106,48 @@ async def test_buttons_are_numbered_and_a_number_presses_one(e2e, monkeypatch):
     assert "bot: Chọn màu" in text and "(1) Đỏ   (2) Xanh" in text
     assert "There is no button 3." in text
     assert "bot (edited): Đã chọn colour:blue" in text
+
+
+def test_pasted_junk_and_very_long_lines_get_answers_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHCB_")}
+    env["SHCB_LANG"] = "en"
+    typed = b"/contact\nxin ch\xe0o \xff\xfe b\xe1\xba\n" + "Hướng dẫn ".encode() * 1500 + b"\n/quit\n"
+    done = subprocess.run([sys.executable, "-m", "bot", "shell", "--as", "0399970239"], cwd=tmp_path, env=env,
+                          input=typed, capture_output=True, timeout=90)
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err[-3000:]
+    assert "Traceback" not in err and "Error" not in err, err[-3000:]
+    assert _answers_after(out, "xin ch\ufffdo \ufffd\ufffd b\ufffd"), out[-3000:]  # the readable part is sent
+    assert _answers_after(out, "Hướng dẫn " * 1500), "no answer to the long line"
+
+
+@pytest.mark.e2e
+async def test_the_picker_offers_every_roster_person(e2e, monkeypatch):
+    import dataclasses
+
+    from bot.core.config import OrganisationConfig
+    from bot.roster.generate import generate_roster
+    from bot.roster.importer import import_rows
+    from bot.rules.phone import display_phone
+
+    monkeypatch.setattr(i18n, "_cli_language", "en")
+    member = next(p for p in await e2e.people("member", ward="Nam Ngạn") if p.phone)
+    city = await e2e.person("city_staff")
+    former = await e2e.person("secretary", ward="Nam Ngạn")
+    # The ward's new list no longer has this secretary: their role ends, they stay in the database.
+    rows = [r for r in generate_roster(7) if r.phone != former.phone]
+    await import_rows(e2e.db, rows, e2e.clock, OrganisationConfig().name)
+    script = iter([national_phone(former.phone), "1", "/as", national_phone(member.phone), "1",
+                   "/as", city.full_name, "1", "/quit"])
+
+    async def read_line():
+        return next(script, None)
+
+    out = io.StringIO()
+    assert await Shell(e2e, out, read_line, echo_input=True).run() == 0
+    text = out.getvalue()
+    assert f"  1. {former.full_name} — secretary, " in text and "(role ended) — " + display_phone(former.phone) in text
+    assert f"You are now {former.full_name}." in text
+    assert f"You are now {member.full_name} — party member, " in text
+    assert f"You are now {city.full_name} — city committee staff, " in text
+    assert "Nobody matches." not in text

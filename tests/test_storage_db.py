@@ -137,3 +137,21 @@ async def test_a_read_begun_after_a_commit_sees_it_while_other_reads_run(db):
             assert await db.fetchval("SELECT count(*) FROM units") == i + 1
 
     await asyncio.gather(busy_reads(), busy_reads(), write_then_read())
+
+
+async def test_a_file_that_is_not_a_database_is_refused_and_leaves_no_thread_running(tmp_path):
+    import sqlite3
+    import threading
+
+    path = tmp_path / "notes.sqlite3"
+    path.write_text("not a database", encoding="utf-8")
+    def workers() -> int:
+        return sum(1 for thread in threading.enumerate() if "_connection_worker_thread" in thread.name)
+
+    before = workers()
+    with pytest.raises(sqlite3.DatabaseError):
+        await Database.open(path)
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open(tmp_path / "no" / "such" / "folder.sqlite3")
+    # aiosqlite's worker thread would keep the process alive after the error (a hang at exit).
+    assert workers() == before

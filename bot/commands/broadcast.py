@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.core import i18n
+from bot.core import i18n, problems
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.core.clock import SystemClock, parse_instant
 from bot.core.i18n import cli_gettext as _
@@ -56,13 +56,17 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     text_path = Path(args.file)
     try:
-        text = file_to_html(text_path.name, text_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        print(_("{file}: cannot be read: {problem}").format(file=args.file, problem=getattr(error, "strerror", None)
-                                                           or error), file=sys.stderr)
+        text = file_to_html(text_path.name, text_path.read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        print(_("{file}: cannot be read: {problem}").format(file=args.file, problem=problems.os_reason(error)),
+              file=sys.stderr)
+        return USAGE
+    except UnicodeDecodeError:
+        print(_("{file}: not in UTF-8: save it again with the encoding UTF-8").format(file=args.file),
+              file=sys.stderr)
         return USAGE
     if not visible_text(text).strip():
         print(_("{file}: the guidance is empty").format(file=args.file), file=sys.stderr)
@@ -126,6 +130,10 @@ async def _work(config, clock, args, text, attachments, at, month, audience) -> 
     async with Database.connect(config.storage.path) as db:
         ctx = AppContext(config=config, db=db, clock=clock)
         scope, candidates = await _find_scope(db, config, args.ward)
+        if scope is None and not candidates:
+            print(_("There is no roster in {path} yet: import a roster first (shcb roster import FILE).").format(
+                path=config.storage.path), file=sys.stderr)
+            return FAILED
         if scope is None:
             print(_("No such ward: {name}. Wards: {names}").format(
                 name=args.ward or "", names=", ".join(candidates[:40])), file=sys.stderr)
@@ -151,12 +159,16 @@ async def _work(config, clock, args, text, attachments, at, month, audience) -> 
                 id=guidance_id, month=delivery.month_label(t, month), scope=scope.name,
                 recipients=t.format_number(queued.recipients), cells=t.format_number(len(cells)),
                 queued=t.format_number(queued.queued)))
-        if at is not None:
-            print(_("It will be sent at {when} (Vietnam time) by the running bot, or by `shcb tick` run then.").format(
-                when=t.format_datetime(at, "short")))
-            return OK
-        if not config.telegram.token:
-            print(_("No Telegram token is configured: the copies stay queued for the bot to send."))
+        waiting = await outbox.open_count(db, store.ref(guidance_id))
+        if at is not None or not config.telegram.token:
+            if not waiting:
+                print(_("No copy is waiting to be sent: none of the recipients has joined the bot yet, or "
+                        "every copy has gone out already."))
+            elif at is not None:
+                print(_("It will be sent at {when} (Vietnam time) by the running bot, or by `shcb tick` run "
+                        "then.").format(when=t.format_datetime(at, "short")))
+            else:
+                print(_("No Telegram token is configured: the copies stay queued for the bot to send."))
             return OK
         status = await _send(ctx, config)
         if status != OK:
@@ -189,6 +201,6 @@ async def _send(ctx, config) -> int:
         print(_("the Bot API server refused the token"), file=sys.stderr)
         return FAILED
     except Exception as error:  # noqa: BLE001 - one line; the copies stay queued
-        print(_("Sending failed: {problem}").format(problem=type(error).__name__), file=sys.stderr)
+        print(_("Sending failed: {problem}").format(problem=problems.sending_problem(error)), file=sys.stderr)
         return FAILED
     return OK

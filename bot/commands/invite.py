@@ -79,7 +79,7 @@ async def create_invite(db: Database, phone: str, clock) -> tuple[org.Person, in
 
 def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     phone = normalize_phone(args.phone)
     if phone is None:
         print(_("{value!r} is not a Vietnamese phone number.").format(value=args.phone), file=sys.stderr)

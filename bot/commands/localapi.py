@@ -8,11 +8,12 @@ import asyncio
 import signal
 import sys
 
+from bot.core import problems
 from bot.core.i18n import cli_gettext as _
 
 
 def add_parser(subparsers) -> None:
-    from bot.cli import common_parent
+    from bot.cli import common_parent, whole_number
 
     parser = subparsers.add_parser(
         "localapi", parents=[common_parent()],
@@ -20,7 +21,7 @@ def add_parser(subparsers) -> None:
         description=_("Run a local Telegram Bot API server that accepts any bot token, until SIGTERM or "
                       "SIGINT (Ctrl+C). Point [telegram] base_url at it to run the bot without Telegram."),
     )
-    parser.add_argument("--port", type=int, default=8081, help=_("port to listen on (default: 8081; 0: any free port)"))
+    parser.add_argument("--port", type=whole_number, default=8081, help=_("port to listen on (default: 8081; 0: any free port)"))
     parser.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default: 127.0.0.1)"))
     parser.add_argument("--bot-username", default="shcb_demo_bot",
                         help=_("the bot's username in getMe (default: shcb_demo_bot)"))
@@ -34,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from bot.core.logging_setup import configure
 
     config = load_config_or_exit(args)
-    configure(config.logging.level)
+    if not 0 <= args.port <= 65535:
+        print(_("--port: a port number from 0 to 65535."), file=sys.stderr)
+        return 2
+    configure(config.logging.level, tz=config.tz)
     return asyncio.run(_serve(args))
 
 
@@ -47,7 +51,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.start()
     except OSError as error:
         print(_("cannot listen on {host}:{port}: {problem}").format(
-            host=args.host, port=args.port, problem=error.strerror or error), file=sys.stderr)
+            host=args.host, port=args.port, problem=problems.os_reason(error)), file=sys.stderr)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot.core import i18n
-from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
+from bot.core import i18n, problems
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging, whole_number
 from bot.core.clock import SystemClock
 from bot.core.i18n import cli_gettext as _
 from bot.roster import reader, report, writer
@@ -69,7 +69,7 @@ def add_parser(subparsers) -> None:
     )
     generate.add_argument("--out", required=True, metavar=_("FILE"),
                           help=_("the file to write (.xlsx or .csv)"))
-    generate.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N",
+    generate.add_argument("--seed", type=whole_number, default=DEFAULT_SEED, metavar="N",
                           help=_("the random seed (default: {seed})").format(seed=DEFAULT_SEED))
     _headers_option(generate)
     generate.set_defaults(func=run_generate)
@@ -87,9 +87,19 @@ def _check_suffix(path: str) -> bool:
     return False
 
 
+def _write(path: str, rows: list[RosterRow], headers: str) -> int | None:
+    """Write the file; None, said in one line, when it cannot be (no such folder, a folder, no right)."""
+    try:
+        return writer.write_roster(path, rows, headers)
+    except OSError as error:
+        print(_("{file}: cannot be written: {problem}").format(file=path, problem=problems.os_reason(error)),
+              file=sys.stderr)
+        return None
+
+
 def run_import(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     t = i18n.cli()
     started = time.monotonic()
     # The file is checked before the database is even opened: a refused file writes nothing at all.
@@ -123,7 +133,9 @@ def run_export(args: argparse.Namespace) -> int:
     entries = asyncio.run(work())
     rows = [RosterRow(e.ward, e.cell, e.full_name, e.role, e.phone, e.exempt, number)
             for number, e in enumerate(entries, start=2)]
-    count = writer.write_roster(args.file, rows, args.headers)
+    count = _write(args.file, rows, args.headers)
+    if count is None:
+        return USAGE
     t = i18n.cli()
     print(t.ngettext("Wrote {count} person to {file}.", "Wrote {count} people to {file}.", count).format(
         count=t.format_number(count), file=args.file))
@@ -148,7 +160,8 @@ def run_generate(args: argparse.Namespace) -> int:
     if not _check_suffix(args.out):
         return USAGE
     rows = generate_roster(args.seed)
-    writer.write_roster(args.out, rows, args.headers)
+    if _write(args.out, rows, args.headers) is None:
+        return USAGE
     n = i18n.cli().format_number
     message = _("Wrote a demo roster of {people} people ({wards} wards, {cells} cells, seed {seed}) to {file}.")
     print(message.format(people=n(len(rows)), wards=n(len({r.ward for r in rows if r.ward})),

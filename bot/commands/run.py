@@ -48,7 +48,7 @@ def check(config, mode: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.cli import load_config_or_exit
-    from bot.core.logging_setup import configure, protect
+    from bot.core.logging_setup import configure
 
     config = load_config_or_exit(args)
     mode = args.mode or config.telegram.mode
@@ -56,15 +56,17 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    configure(config.logging.level, config.telegram.token)
+    configure(config.logging.level, config.telegram.token, tz=config.tz)
     try:
         asyncio.run(_serve(config, mode))
     except InvalidToken:
         print(_("the Bot API server refused the token"), file=sys.stderr)
         return 2
-    except NetworkError as error:
-        problem = protect(config.telegram.token).redact(error.message)
-        print(_("cannot reach the Bot API server: {problem}").format(problem=problem), file=sys.stderr)
+    except NetworkError:
+        # httpx's own words ("All connection attempts failed") are English: say where instead.
+        address = config.telegram.base_url or "https://api.telegram.org/bot"
+        print(_("cannot reach the Bot API server at {address}: check the network and [telegram] base_url").format(
+            address=address), file=sys.stderr)
         return 1
     return 0
 

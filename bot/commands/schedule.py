@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bot.core import i18n
-from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
+from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging, whole_number
 from bot.core.clock import SystemClock
 from bot.core.i18n import cli_gettext as _
 from bot.reminders.facts import load, settings_from_config
@@ -52,7 +52,7 @@ def add_parser(subparsers) -> None:
     )
     _unit_options(setting)
     setting.add_argument("--rule", required=True, choices=schedule.RULES, metavar=_("RULE"), help=rule_help)
-    setting.add_argument("--day", type=int, metavar="N", help=_("day of the month, 1-31 (past the month's end: "
+    setting.add_argument("--day", type=whole_number, metavar="N", help=_("day of the month, 1-31 (past the month's end: "
                                                                  "its last day)"))
     setting.add_argument("--time", metavar="HH:MM", help=_("Vietnam time, 24 hours"))
     setting.set_defaults(func=run_set)
@@ -97,7 +97,7 @@ async def _resolve(db: Database, ward_name: str, cell_name: str | None) -> tuple
 
 def run_show(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging("WARNING")
+    setup_logging("WARNING", config.tz)
     period = args.month or schedule.period_of(SystemClock(config.tz).now().date())
     try:
         schedule.parse_period(period)
@@ -160,7 +160,7 @@ def _check_time(text: str | None) -> bool:
 
 def run_set(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     if args.day is None and args.time is None:
         print(_("Give --day, --time or both."), file=sys.stderr)
         return USAGE
@@ -171,8 +171,8 @@ def run_set(args: argparse.Namespace) -> int:
         print(_("--time: a time HH:MM, e.g. 07:30."), file=sys.stderr)
         return USAGE
     if args.cell and args.rule in schedule.WARD_RULES:
-        print(_("The {rule} reminder goes to the ward's staff: set it for the ward, without --cell.").format(
-            rule=args.rule), file=sys.stderr)
+        print(_("The reminder “{rule}” goes to the ward's staff: set it for the ward, without --cell.").format(
+            rule=_(RULE_LABELS[args.rule])), file=sys.stderr)
         return USAGE
     path = existing_database(config)
     if path is None:
@@ -185,8 +185,8 @@ def run_set(args: argparse.Namespace) -> int:
                 return FAILED
             at = codec.instant(SystemClock(config.tz).now())
             await reminders.set_override(db, unit_id=unit.id, rule=args.rule, day=args.day, time=args.time, at=at)
-            print(_("{unit}: {rule} reminder set (day: {day}, time: {time}).").format(
-                unit=unit.name, rule=args.rule, day=args.day or "—", time=args.time or "—"))
+            print(_("{unit}: reminder “{rule}” set (day: {day}, time: {time}).").format(
+                unit=unit.name, rule=_(RULE_LABELS[args.rule]), day=args.day or "—", time=args.time or "—"))
             return OK
 
     return asyncio.run(work())
@@ -202,7 +202,7 @@ async def _target_unit(db, args: argparse.Namespace) -> org.Unit | None:
 
 def run_unset(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     path = existing_database(config)
     if path is None:
         return FAILED

@@ -37,11 +37,16 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.cli import load_config_or_exit
     from bot.core.logging_setup import configure
+    from bot.rules.phone import normalize_phone
 
     if args.lang:
         i18n.set_cli_language(args.lang)
     config = load_config_or_exit(args)
-    configure("WARNING")
+    if args.as_phone is not None and normalize_phone(args.as_phone) is None:
+        # Said before the roster is loaded, which takes a few seconds.
+        print(_("{value!r} is not a Vietnamese phone number.").format(value=args.as_phone), file=sys.stderr)
+        return 2
+    configure("WARNING", tz=config.tz)
     return asyncio.run(_session(copy.deepcopy(config), args.db, args.as_phone))
 
 

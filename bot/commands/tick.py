@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.core import i18n
+from bot.core import i18n, problems
 from bot.cli import common_parent, existing_database, load_config_or_exit, setup_logging
 from bot.core.clock import ManualClock, parse_instant
 from bot.core.context import AppContext
@@ -46,7 +46,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.tz)
     try:
         now = parse_instant(args.now, config.tz)
     except ValueError:
@@ -78,7 +78,7 @@ async def _work(config, now, *, send: bool) -> int:
             async with bot:
                 report = await drain(bot, ctx)
         except Exception as error:  # noqa: BLE001 - said in one line; the rows stay queued for the bot
-            print(_("Sending failed: {problem}").format(problem=type(error).__name__), file=sys.stderr)
+            print(_("Sending failed: {problem}").format(problem=problems.sending_problem(error)), file=sys.stderr)
             return FAILED
         if not getattr(report, "ran", True):
             print(_("The running bot is sending: the messages are queued for it."))

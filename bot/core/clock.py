@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# The one definition of the zone: the default of `[locale] timezone`, and of every clock and translator.
+VIETNAM_TIME_ZONE = "Asia/Ho_Chi_Minh"
+VN_TZ = ZoneInfo(VIETNAM_TIME_ZONE)
 
 
 class Clock(Protocol):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core import problems
+from bot.core.clock import VIETNAM_TIME_ZONE
 from bot.core.i18n import cli_gettext as _
 
 TOKEN_ENV = "SHCB_TELEGRAM_TOKEN"
@@ -29,7 +31,7 @@ class ConfigError(Exception):
 class WebhookConfig:
     url: str = ""
     listen: str = "127.0.0.1"
-    port: int = 8443
+    port: int = field(default=8443, metadata={"range": (1, 65535)})
     secret_token: str = ""
 
 
@@ -51,7 +53,7 @@ class StorageConfig:
 @dataclass
 class LocaleConfig:
     default: str = "vi"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = VIETNAM_TIME_ZONE
 
 
 @dataclass
@@ -65,16 +67,21 @@ class OrganisationConfig:
     name: str = "Thành ủy Thanh Hóa"
 
 
+def positive(default):
+    """A number key that must be more than 0 (a rate, an interval, a count)."""
+    return field(default=default, metadata={"positive": True})
+
+
 @dataclass
 class SenderConfig:
     """The outbox sender (bot/delivery/sender.py)."""
 
-    overall_per_second: float = 30.0
-    per_chat_interval_seconds: float = 1.0
-    max_attempts: int = 5
-    retry_base_seconds: float = 5.0
-    poll_seconds: float = 2.0
-    max_in_flight: int = 4
+    overall_per_second: float = positive(30.0)
+    per_chat_interval_seconds: float = positive(1.0)
+    max_attempts: int = positive(5)
+    retry_base_seconds: float = positive(5.0)
+    poll_seconds: float = positive(2.0)
+    max_in_flight: int = positive(4)
 
 
 @dataclass
@@ -172,6 +179,13 @@ def _build(cls: type, data: dict, prefix: str, source: str):
                         file=source, key=dotted, type=_type_name(item_type)
                     )
                 )
+        if known[key].metadata.get("positive") and not value > 0:
+            raise ConfigError(_("{file}: {key}: must be more than 0, not {value!r}").format(
+                file=source, key=dotted, value=value))
+        low, high = known[key].metadata.get("range", (value, value))
+        if not low <= value <= high:
+            raise ConfigError(_("{file}: {key}: must be from {low} to {high}, not {value!r}").format(
+                file=source, key=dotted, low=low, high=high, value=value))
         choices = _CHOICES.get(dotted)
         if choices and value not in choices:
             raise ConfigError(
@@ -197,14 +211,17 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
         config = Config(source=_("built-in defaults"))
     else:
         try:
-            with open(file, "rb") as handle:
-                data = tomllib.load(handle)
+            # utf-8-sig: Notepad may save UTF-8 with a byte order mark, which TOML itself does not allow.
+            data = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
         except OSError as error:
             raise ConfigError(
-                _("{file}: cannot be read: {problem}").format(file=file, problem=error.strerror or error)
+                _("{file}: cannot be read: {problem}").format(file=file, problem=problems.os_reason(error))
             ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(_("{file}: not in UTF-8: save it again with the encoding UTF-8 "
+                                "(in Notepad: Save as…, Encoding: UTF-8)").format(file=file)) from None
         except tomllib.TOMLDecodeError as error:
-            raise ConfigError(_("{file}: not valid TOML: {problem}").format(file=file, problem=error)) from None
+            raise ConfigError(f"{file}: {problems.toml_problem(error)}") from None
         config = _build(Config, data, "", str(file))
         config.source = str(file)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from bot.core import i18n
 from bot.core.clock import Clock
 from bot.core.config import Config
 from storage.db import Database
@@ -20,6 +21,10 @@ class AppContext:
     wake_sender: Callable[[], None] = field(default=lambda: None)
     # Room for features' own long-lived objects (keyed by feature name).
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every translator of the process shows times in this context's zone ([locale] timezone).
+        i18n.use_timezone(self.clock.tz)
 
 
 def ctx_of(context: Any) -> AppContext:

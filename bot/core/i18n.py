@@ -6,7 +6,8 @@ memory at start-up (so a plain `pip install` needs no build step); `pybabel comp
 operators' way to check them. Dates, times, numbers and percentages go through Babel in the same locale.
 
 In chat, a handler takes `t = i18n.get(person.language)` and writes `_ = t.gettext`. On the command
-line, `cli_gettext` follows the language chosen at start (`SHCB_LANG`, else `[locale] default`).
+line, `cli_gettext` follows the language chosen at start (`SHCB_LANG`, else `[locale] default`). Both
+show times in the zone of `[locale] timezone` (`use_timezone`).
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         return self._t.pgettext(context, message)
 
+    @staticmethod
+    def sentence(text: str) -> str:
+        """`text` with its first letter in capitals: a formatted date may open a sentence, and Babel
+        writes Vietnamese months in lower case ("tháng 12 năm 2026 …" → "Tháng 12 năm 2026 …")."""
+        for index, char in enumerate(text):
+            if char.isalpha():
+                return text[:index] + char.upper() + text[index + 1:]
+        return text
+
     # Babel formatting, always in this locale; datetimes shown in Vietnam time.
     def format_date(self, value: date | datetime, format: str = "medium") -> str:
         if isinstance(value, datetime):
@@ -101,9 +111,23 @@ class Translator:
         return babel_numbers.format_percent(value, format=format or "#,##0.#%", locale=self.locale)
 
 
-@lru_cache(maxsize=None)
+# The zone dates and times are shown in: `[locale] timezone`, set once the process has read its config
+# (`use_timezone`); Vietnam time until then.
+_timezone: tzinfo | None = None
+
+
+def use_timezone(tz: tzinfo | None) -> None:
+    global _timezone
+    _timezone = tz
+
+
 def get(lang: str | None) -> Translator:
-    return Translator(normalize_language(lang))
+    return _translator(normalize_language(lang), _timezone)
+
+
+@lru_cache(maxsize=None)
+def _translator(lang: str, tz: tzinfo | None) -> Translator:
+    return Translator(lang, tz)
 
 
 _cli_language = normalize_language(os.environ.get("SHCB_LANG") or DEFAULT_LANGUAGE)

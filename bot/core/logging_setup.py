@@ -10,11 +10,30 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime, tzinfo
 from urllib.parse import quote
+
+from bot.core.clock import VN_TZ
 
 REDACTED = "<redacted>"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# httpx and httpcore log request URLs (the token); APScheduler logs every run of the reminder check at
+# INFO ("Running job … executed successfully" each minute). Kept at WARNING unless the level is DEBUG.
 QUIET_LOGGERS = ("httpx", "httpcore")
+CHATTY_LOGGERS = ("apscheduler",)
+
+
+class ZonedFormatter(logging.Formatter):
+    """Timestamps in the configured zone (Vietnam time, like everything else shcb shows), with the offset:
+    `2026-12-03 07:00:01,234+0700`."""
+
+    def __init__(self, fmt: str, tz: tzinfo) -> None:
+        super().__init__(fmt)
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        when = datetime.fromtimestamp(record.created, self.tz)
+        return when.strftime(datefmt or "%Y-%m-%d %H:%M:%S") + f",{int(record.msecs):03d}" + when.strftime("%z")
 
 
 class RedactSecrets(logging.Filter):
@@ -71,15 +90,23 @@ def protect(*secrets: str) -> RedactSecrets:
     return _filter
 
 
-def configure(level: str = "INFO", *secrets: str) -> None:
-    """Log to stderr at `level` (a name such as "INFO"), with the secrets redacted."""
+def configure(level: str = "INFO", *secrets: str, tz: tzinfo | None = None) -> None:
+    """Log to stderr at `level` (a name such as "INFO"), timestamps in `tz` (default Vietnam time), with
+    the secrets redacted."""
     root = logging.getLogger()
-    if not any(getattr(handler, "_shcb", False) for handler in root.handlers):
+    formatter = ZonedFormatter(FORMAT, tz or VN_TZ)
+    ours = [handler for handler in root.handlers if getattr(handler, "_shcb", False)]
+    if not ours:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(FORMAT))
         handler._shcb = True  # type: ignore[attr-defined]
         root.addHandler(handler)
-    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+        ours = [handler]
+    for handler in ours:
+        handler.setFormatter(formatter)
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    root.setLevel(numeric)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if numeric <= logging.DEBUG else logging.WARNING)
     protect(*secrets)

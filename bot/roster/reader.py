@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+from bot.core.problems import errno_name
 from bot.rules.roster import Problem, Validation, find_header, validate
 
 # Reasons a whole file is refused (see bot/roster/report.py).
 FILE_MISSING = "file_missing"
 FILE_TYPE = "file_type"
-FILE_UNREADABLE = "file_unreadable"
+FILE_UNREADABLE = "file_unreadable"  # detail: the OS error's name ("EACCES"), said by bot/core/problems.py
+FILE_NOT_WORKBOOK = "file_not_workbook"
 FILE_ENCODING = "file_encoding"
 FILE_EMPTY = "file_empty"
 
@@ -85,15 +87,20 @@ def _read_xlsx(path: Path) -> list[list[str]]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise RosterFileError(FILE_UNREADABLE, str(error)) from None
+    except OSError as error:
+        raise RosterFileError(FILE_UNREADABLE, errno_name(error)) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError):
+        # Not a zip at all (a renamed .xls or .csv) or a damaged one: openpyxl's own words are English.
+        raise RosterFileError(FILE_NOT_WORKBOOK, str(path)) from None
     try:
         sheet = workbook.active
         # Files from other tools often record a wrong size; read what is really there.
         sheet.reset_dimensions()
         return [[_text(value) for value in values] for values in sheet.iter_rows(min_row=1, values_only=True)]
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise RosterFileError(FILE_UNREADABLE, str(error)) from None
+    except OSError as error:
+        raise RosterFileError(FILE_UNREADABLE, errno_name(error)) from None
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        raise RosterFileError(FILE_NOT_WORKBOOK, str(path)) from None
     finally:
         workbook.close()
 
@@ -102,7 +109,7 @@ def _read_csv(path: Path) -> list[list[str]]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise RosterFileError(FILE_UNREADABLE, error.strerror or str(error)) from None
+        raise RosterFileError(FILE_UNREADABLE, errno_name(error)) from None
     try:
         text = data.decode("utf-8-sig")  # with or without a BOM (Excel writes one)
     except UnicodeDecodeError:

@@ -3,7 +3,7 @@ statistics table — in the reader's language (a `Translator`), numbers formatte
 
 from __future__ import annotations
 
-from bot.core import i18n
+from bot.core import i18n, problems
 from bot.core.i18n import N_
 from bot.roster import reader
 from bot.rules import roster as rules
@@ -30,7 +30,9 @@ _REASONS = {
     rules.NO_ROWS: N_("the file lists nobody"),
     reader.FILE_MISSING: N_("there is no file {value}"),
     reader.FILE_TYPE: N_("“{value}” files cannot be read: save the roster as .xlsx or .csv"),
-    reader.FILE_UNREADABLE: N_("the file cannot be read ({value})"),
+    reader.FILE_UNREADABLE: N_("the file cannot be read: {value}"),
+    reader.FILE_NOT_WORKBOOK: N_("this is not an Excel .xlsx workbook (an old .xls or another file renamed?): "
+                                 "open it in Excel and save it as .xlsx"),
     reader.FILE_ENCODING: N_("the CSV file is not in UTF-8: in Excel, save it as “CSV UTF-8”"),
     reader.FILE_EMPTY: N_("the file is empty"),
 }
@@ -45,8 +47,8 @@ def role_words(t: i18n.Translator) -> str:
 
 def describe(problem: rules.Problem, t: i18n.Translator) -> str:
     """One line: where (row, column) and why."""
-    reason = t.gettext(_REASONS.get(problem.code, problem.code)).format(
-        value=problem.value, roles=role_words(t))
+    value = problems.os_reason(problem.value, t) if problem.code == reader.FILE_UNREADABLE else problem.value
+    reason = t.gettext(_REASONS.get(problem.code, problem.code)).format(value=value, roles=role_words(t))
     if problem.others:
         others = ", ".join(t.format_number(n) for n in problem.others)
         reason += " " + t.ngettext("(also row {rows})", "(also rows {rows})", len(problem.others)).format(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 from bot.rules.phone import display_phone
 from bot.rules.roster import FIELDS, HEADERS, ROLE_WORDS, RosterRow
@@ -40,11 +40,13 @@ def write_roster(path: str | Path, rows: Iterable[RosterRow], language: str = "v
             writer.writerow(header)
             writer.writerows(values)
     else:
-        _write_xlsx(path, header, values)
+        # Opened first, so that a path that cannot be written fails before openpyxl starts its workbook.
+        with open(path, "wb") as handle:
+            _write_xlsx(handle, header, values)
     return len(values)
 
 
-def _write_xlsx(path: Path, header: list[str], values: list[list[str]]) -> None:
+def _write_xlsx(out: BinaryIO, header: list[str], values: list[list[str]]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -64,4 +66,4 @@ def _write_xlsx(path: Path, header: list[str], values: list[list[str]]) -> None:
     sheet.append(title_cells)
     for row in values:
         sheet.append(row)
-    workbook.save(path)
+    workbook.save(out)

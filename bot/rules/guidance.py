@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Iterable, Mapping
 
 # Who receives it: the cell's secretary and deputy secretary (default), or the secretary only.
@@ -140,6 +140,13 @@ def parse_schedule(text: str, now: datetime) -> tuple[datetime | None, str | Non
             return None, SCHEDULE_IN_PAST
         return when, None
     return None, SCHEDULE_BAD_FORMAT
+
+
+def schedule_example(now: datetime) -> str:
+    """An example of a send time for the prompts, always ahead of `now`: tomorrow at 07:00, written the
+    way `parse_schedule` reads it ('02/12/2026 07:00')."""
+    tomorrow = now.date() + timedelta(days=1)
+    return f"{tomorrow:%d/%m/%Y} 07:00"
 
 
 def copy_status(outbox_statuses: Iterable[str]) -> str:

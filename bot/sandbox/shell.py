@@ -18,15 +18,13 @@ import sys
 from typing import Awaitable, Callable, TextIO
 
 from bot.sandbox.chat_user import ChatUser, NoReply
-from bot.core.i18n import cli_gettext as _
+from bot.core.i18n import cli, cli_gettext as _
 from bot.sandbox.localapi import BotMessage
 from bot.rules.phone import display_phone, normalize_phone
 from bot.rules.text import fold
 from bot.sandbox.stage import ROLE_LABELS, Stage
 from storage import org
 
-# Whom the person list offers (anyone can be chosen with --as PHONE).
-LISTED_ROLES = (org.SECRETARY, org.DEPUTY, org.WARD_STAFF)
 PAGE = 20
 FIRST_REPLY_TIMEOUT = 3.0  # how long to wait for the bot's first answer to an input
 SETTLE = 0.4               # then, how long the chat must stay still before the next input is read
@@ -38,9 +36,17 @@ def role_label(role: str) -> str:
 
 
 async def stdin_lines() -> str | None:
-    """The next line of standard input without its newline, or None at its end."""
-    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    return None if line == "" else line.rstrip("\r\n")
+    """The next line of standard input without its newline, or None at its end. Read as bytes and
+    decoded leniently: a pasted line that is not valid UTF-8 keeps its readable part (� for the rest)
+    instead of carrying undecodable bytes that nothing downstream can encode."""
+    data = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.readline)
+    return None if data == b"" else data.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def clean_line(line: str) -> str:
+    """A line as a Telegram client would send it: lone surrogates (from a terminal that passed bytes
+    through as `surrogateescape`) replaced, since they cannot be encoded as UTF-8."""
+    return line.encode("utf-8", errors="replace").decode("utf-8")
 
 
 class Shell:
@@ -63,26 +69,39 @@ class Shell:
         if self.interactive:
             print(prompt, end="", file=self.out, flush=True)
         line = await self.read_line()
+        if line is not None:
+            line = clean_line(line)
         if line is not None and self.echo_input:
             self.print(f"{prompt}{line}")
         return line
 
     # -- choosing a person -----------------------------------------------------------------------------
 
-    def _entry(self, person: org.Person, role: str, unit: org.Unit) -> str:
+    def _entry(self, person: org.Person, membership: org.Membership, unit: org.Unit) -> str:
         phone = display_phone(person.phone) if person.phone else "—"
-        return f"{person.full_name} — {role_label(role)}, {unit.name} — {phone}"
+        ended = " " + _("(role ended)") if membership.valid_to else ""
+        return f"{person.full_name} — {role_label(membership.role)}, {unit.name}{ended} — {phone}"
+
+    async def everyone(self) -> list[tuple[org.Person, org.Membership, org.Unit]]:
+        """Every roster person: the current ones in roster order (city staff, then each ward and its cells),
+        then those whose role ended."""
+        current = await self.stage.members()
+        former = await org.former_members(self.stage.db)
+        units = await org.get_units(self.stage.db, {membership.unit_id for _person, membership in former})
+        return current + [(person, membership, units[membership.unit_id]) for person, membership in former
+                          if membership.unit_id in units]
 
     async def choose_person(self) -> org.Person | None:
-        everyone = await self.stage.members(role=LISTED_ROLES)
+        everyone = await self.everyone()
         shown = everyone
         while True:
             self.print(_("Whom do you want to be? Type a number, or part of a name or phone number to search "
                          "(/quit to leave)."))
             for number, (person, membership, unit) in enumerate(shown[:PAGE], start=1):
-                self.print(f"  {number:>2}. {self._entry(person, membership.role, unit)}")
+                self.print(f"  {number:>2}. {self._entry(person, membership, unit)}")
             if len(shown) > PAGE:
-                self.print("      " + _("… and {n} more: narrow the search.").format(n=len(shown) - PAGE))
+                self.print("      " + _("… and {n} more: narrow the search.").format(
+                    n=cli().format_number(len(shown) - PAGE)))
             if not shown:
                 self.print("  " + _("Nobody matches."))
             line = await self._input("? ")

@@ -115,19 +115,30 @@ class Film:
     def say(self, text: str) -> None:
         self.print(f"   {text}")
 
+    def built(self, part: str) -> bool:
+        """Whether the feature of this part is built (the part is in PARTS), so that a part can say how it
+        stands in for another the same way the opening does."""
+        return part in PARTS
+
+    def part_title(self, part: str) -> str:
+        return part_title(part, self.gettext)
+
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] = self.counters.get(key, 0) + n
 
-    def _stamp(self) -> str:
-        now = self.clock.now()
-        return f"[{self.t.format_date(now, 'short')} {self.t.format_time(now)}]"
+    def _stamp(self, when: datetime | None = None) -> str:
+        when = when or self.clock.now()
+        return f"[{self.t.format_date(when, 'short')} {self.t.format_time(when)}]"
 
     def _on_action(self, user: ChatUser, description: str) -> None:
         self.print(f"{self._stamp()} {self._captions.get(user.user_id, user.user_id)} → bot: {description}")
 
     def _on_message(self, user: ChatUser, message: BotMessage) -> None:
         name = getattr(user.person, "full_name", str(user.user_id))
-        self.print(f"{self._stamp()} bot → {name}: {render_message(message, self.gettext)}")
+        # Stamped when the server received it (on the simulated clock), not when the transcript got to
+        # print it: a copy sent on the 27th may be printed after the clock moved on. An edit is shown now.
+        sent = None if message.edited or not message.date else datetime.fromtimestamp(message.date, self.clock.tz)
+        self.print(f"{self._stamp(sent)} bot → {name}: {render_message(message, self.gettext)}")
 
     # -- people ----------------------------------------------------------------------------------------
 
@@ -145,11 +156,13 @@ class Film:
         role, unit = post
         return f"{person.full_name} ({self.gettext(ROLE_LABELS.get(role, role))}, {unit.name})"
 
-    async def chat_as(self, person: org.Person, link: bool = True, language: str = "vi", started: bool = True,
-                      *, echo: bool = True) -> ChatUser:
-        """The person's chat with the bot; with `echo` everything in it goes to the transcript."""
+    async def chat_as(self, person: org.Person, link: bool = True, language: str | None = None,
+                      started: bool = True, *, echo: bool = True) -> ChatUser:
+        """The person's chat with the bot; with `echo` everything in it goes to the transcript. The person
+        speaks the transcript's language unless told otherwise: their Telegram app is in it and, when
+        `link`, so is their language on the roster, so the bot answers them in it."""
         user = await self.stage.chat_as(
-            person, link=link, language=language, started=started,
+            person, link=link, language=language or self.t.lang, started=started,
             on_action=self._on_action if echo else None, on_message=self._on_message if echo else None,
         )
         self._captions[user.user_id] = await self.caption(person)

@@ -86,8 +86,14 @@ async def play(film) -> None:
     for cell in held:
         await meetings.record_roll_call(film.db, cell_id=cell.id, month=PERIOD, phase="start",
                                         taken_at=codec.instant(vn(2026, 12, 3, 19, 0)), taken_by=None, present=[])
-    film.say(_("That evening {n} cells of {ward} record their roll call (the roll call itself is a later "
-               "part of the film; here it is recorded directly).").format(n=t.format_number(len(held)), ward=WARD))
+    # Said the way the opening says it: a part is either in the film or "not built yet".
+    if film.built("roll_call"):
+        how = _("taking it in chat is the part “{part}”; here it is recorded directly").format(
+            part=film.part_title("roll_call"))
+    else:
+        how = _("taking it in chat is not built yet; here it is recorded directly")
+    film.say(_("That evening {n} cells of {ward} record their roll call ({how}).").format(
+        n=t.format_number(len(held)), ward=WARD, how=how))
 
     await step(vn(2026, 12, 4, 7, 0), _("{when}: the committee of the cell that postponed meets."))
     await step(vn(2026, 12, 4, 9, 0), _("{when}: a follow-up to the cells without a roll call."))
