@@ -10,7 +10,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from bot.core.clock import Clock
-from bot.sandbox.localapi.limits import Limits
+from bot.sandbox.localapi.limits import Limits, Network
 from bot.sandbox.localapi.state import BotState
 from bot.sandbox.localapi.web import make_app
 from bot.sandbox.localapi.webhook import WebhookSender
@@ -21,10 +21,11 @@ log = logging.getLogger("bot.sandbox.localapi")
 class LocalBotApi:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None,
                  bot_username: str = "shcb_demo_bot", clock: Clock | None = None,
-                 bot_first_name: str = "SHCB") -> None:
+                 bot_first_name: str = "SHCB", network: Network | None = None) -> None:
         self.host = host
         self.port = port
         self.limits = limits if limits is not None else Limits()
+        self.network = network if network is not None else Network()   # no latency unless asked
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.clock = clock
