@@ -92,10 +92,10 @@ async def test_drain_sends_each_due_row_once_and_records_it(db, clock, localapi,
 
 async def test_one_second_per_chat_and_the_overall_rate_without_a_429(db, clock, localapi, localapi_client,
                                                                       localapi_bot):
-    # Hardly any burst: a sender that did not pace itself would get 429s at once.
-    localapi.limits.per_chat_burst = 2
-    localapi.limits.per_chat_per_second = 5.0
-    localapi.limits.global_per_second, localapi.limits.global_burst = 40.0, 2
+    # A sped-up Telegram (3 per chat in any 0.6 s, 40 in any second), counting strictly on arrival: a
+    # sender that did not pace itself would get 429s at once.
+    localapi.limits.per_chat_count, localapi.limits.per_chat_window = 3, 0.6
+    localapi.limits.global_count = 40
     ctx = make_ctx(db, clock, per_chat_interval_seconds=0.2, overall_per_second=40.0)
     users = await make_users(localapi_client, 20)
     await queue(ctx, [text_message(users[0], f"Phần {n}") for n in range(4)] +
@@ -110,7 +110,7 @@ async def test_one_second_per_chat_and_the_overall_rate_without_a_429(db, clock,
 
 
 async def test_a_429_is_honoured_and_every_message_still_goes(db, clock, localapi, localapi_client, localapi_bot):
-    localapi.limits.global_per_second, localapi.limits.global_burst = 10.0, 2   # tighter than the sender's pace
+    localapi.limits.global_count = 2   # 2 in any second: tighter than the sender's pace
     ctx = make_ctx(db, clock, overall_per_second=100.0)
     users = await make_users(localapi_client, 8)
     await queue(ctx, [text_message(u, "Một lần") for u in users])

@@ -71,10 +71,22 @@ class SenderConfig:
 
     overall_per_second: float = 30.0
     per_chat_interval_seconds: float = 1.0
+    per_chat_burst: int = 3
+    network_jitter_seconds: float = 0.05
     max_attempts: int = 5
     retry_base_seconds: float = 5.0
     poll_seconds: float = 2.0
     max_in_flight: int = 4
+
+    def check(self, source: str) -> None:
+        """Every figure above zero (the jitter may be zero): else ConfigError naming the key."""
+        for key, value in dataclasses.asdict(self).items():
+            if value < 0 or (value == 0 and key != "network_jitter_seconds"):
+                raise ConfigError(_("{file}: {key}: must be more than zero, not {value!r}").format(
+                    file=source, key=f"sender.{key}", value=value))
+        if self.network_jitter_seconds >= 1:
+            raise ConfigError(_("{file}: {key}: must be less than a second, not {value!r}").format(
+                file=source, key="sender.network_jitter_seconds", value=self.network_jitter_seconds))
 
 
 @dataclass
@@ -216,6 +228,7 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
             )
         ) from None
     config.reminders.check(config.source)
+    config.sender.check(config.source)
     token = environ.get(TOKEN_ENV)
     if token:
         config.telegram.token = token
