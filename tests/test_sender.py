@@ -249,3 +249,49 @@ async def test_a_photo_by_path(db, clock, localapi, localapi_client, localapi_bo
     await drain(localapi_bot, ctx)
     (message,) = await localapi_client.messages(user)
     assert message.kind == "photo" and message.text == "Ảnh"
+
+
+# --- A time-out after the message may have reached Telegram ----------------------------------------------
+
+
+def test_which_failures_may_have_reached_telegram():
+    import httpx
+    from telegram.error import BadRequest, NetworkError, TimedOut
+
+    from bot.delivery.sender import may_have_arrived
+
+    def caused(error, cause):
+        error.__cause__ = cause
+        return error
+
+    request = httpx.Request("POST", "http://x")
+    assert may_have_arrived(caused(TimedOut(), httpx.ReadTimeout("read", request=request)))
+    assert may_have_arrived(caused(TimedOut(), httpx.WriteTimeout("write", request=request)))
+    assert may_have_arrived(caused(NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("x")))
+    assert not may_have_arrived(caused(TimedOut(), httpx.ConnectTimeout("connect", request=request)))
+    assert not may_have_arrived(caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool", request=request)))
+    assert not may_have_arrived(caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused")))
+    assert not may_have_arrived(BadRequest("chat not found"))
+
+
+async def test_a_time_out_after_the_send_is_retried_once_counted_and_logged(db, clock, localapi, localapi_client,
+                                                                           caplog):
+    ctx = make_ctx(db, clock, retry_base_seconds=1.0)
+    users = await make_users(localapi_client, 3)
+    await queue(ctx, [text_message(u, f"Tin {u}") for u in users])
+    localapi.delay_answers("sendMessage", 1.0)   # the first send is done, its answer comes too late
+    bot = telegram.Bot(LOCALAPI_TOKEN, base_url=localapi.base_url, request=HTTPXRequest(read_timeout=0.3))
+    async with bot:
+        first = await drain(bot, ctx)
+        clock.advance(timedelta(seconds=2))
+        second = await drain(bot, ctx)
+    assert first.counts["possible_duplicates"] == 1 and first.counts["retried"] == 1
+    assert first.counts["sent"] + second.counts["sent"] == 3
+    assert second.counts["possible_duplicates"] == 0
+    texts = {u: [m.text for m in await localapi_client.messages(u)] for u in users}
+    twice = [u for u in users if len(texts[u]) == 2]
+    # At least once for everyone; the one fault made one duplicate, no more.
+    assert len(twice) == 1 and texts[twice[0]] == [f"Tin {twice[0]}"] * 2
+    assert all(texts[u] == [f"Tin {u}"] for u in users if u not in twice)
+    assert set((await statuses(db)).values()) == {"sent"}
+    assert "may have reached Telegram" in caplog.text and "may arrive twice" in caplog.text

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+import httpx
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.core.context import AppContext
 from bot.delivery import guidance_delivery
@@ -154,7 +155,9 @@ class SenderLock:
 @dataclass
 class DrainReport:
     ran: bool                      # False: another process holds the sender lock (it will send)
-    counts: Counter = field(default_factory=Counter)   # sent, failed, unreachable, retried, rate_limited
+    # sent, failed, unreachable, retried, rate_limited, uploads, and possible_duplicates: retries after a
+    # time-out that may have reached Telegram (the person may have that message twice)
+    counts: Counter = field(default_factory=Counter)
 
 
 class Sender:
@@ -364,8 +367,13 @@ class Sender:
             return
         delay = self.config.retry_base_seconds * (2 ** (row.attempts - 1))
         not_before = codec.instant(self.ctx.clock.now() + timedelta(seconds=delay))
-        log.warning("message %s: %s; trying again in %.0f s (attempt %d of %d)", row.id, description, delay,
-                    row.attempts, self.config.max_attempts)
+        if may_have_arrived(error):
+            # At least once: the message is sent again, and the person may get it twice — once per such
+            # fault at most, since only the part in flight is repeated (the parts before are recorded).
+            description += " (it may have reached Telegram: sent again, so it may arrive twice)"
+            self.counts["possible_duplicates"] += 1
+        log.warning("message %s to chat %s: %s; trying again in %.0f s (attempt %d of %d)", row.id, row.chat_id,
+                    description, delay, row.attempts, self.config.max_attempts)
         await outbox.mark_retry(self.ctx.db, row.id, not_before=not_before, error=description)
         self.counts["retried"] += 1
 
@@ -416,6 +424,20 @@ class Sender:
 def _hook(kind: str) -> Callable[[AppContext, str], Awaitable[None]] | None:
     module = SETTLED_HOOKS.get(kind)
     return module.on_settled if module else None
+
+
+def may_have_arrived(error: Exception) -> bool:
+    """Whether a failed request may still have reached Telegram: a time-out or a broken connection after
+    it was written. Not when the connection was never made or no connection was free (python-telegram-bot
+    keeps httpx's error as the cause)."""
+    if not isinstance(error, NetworkError) or isinstance(error, BadRequest):
+        return False
+    cause = error.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return False
+    if isinstance(error, TimedOut) and cause is None:
+        return "Pool timeout" not in error.message
+    return True
 
 
 def _file_id_of(message: Message, kind: str) -> str:

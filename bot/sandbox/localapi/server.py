@@ -26,6 +26,9 @@ class LocalBotApi:
         self.port = port
         self.limits = limits if limits is not None else Limits()
         self.network = network if network is not None else Network()   # no latency unless asked
+        # A fault for tests: method (lower case) → delays, one per call, held after the call took effect
+        # and before its answer (the client may time out on a message that was sent). See delay_answers.
+        self.answer_delays: dict[str, list[float]] = {}
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.clock = clock
@@ -96,6 +99,10 @@ class LocalBotApi:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    def delay_answers(self, method: str, seconds: float, count: int = 1) -> None:
+        """The next `count` calls of `method` take effect, but their answers come `seconds` late."""
+        self.answer_delays.setdefault(method.lower(), []).extend([seconds] * count)
 
     # --- bots ---
 

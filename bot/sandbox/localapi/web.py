@@ -96,6 +96,9 @@ class BotApiHandler(_Base):
             return self.reply(error.code, error.to_json())
         except asyncio.CancelledError:
             return None  # the client went away while we waited (a long poll it gave up)
+        delays = self.api.answer_delays.get(name.lower())
+        if delays:
+            await asyncio.sleep(delays.pop(0))   # done, but the answer is slow to come back
         body = {"ok": True, "result": result}
         if isinstance(result, Described):
             body = {"ok": True, "result": result.result, "description": result.description}
