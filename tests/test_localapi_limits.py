@@ -1,5 +1,5 @@
-"""Flood control and keyboard checks of the local Bot API server, without HTTP (bot/sandbox/localapi/limits.py,
-bot/sandbox/localapi/markup.py)."""
+"""Flood control, the network and keyboard checks of the local Bot API server, mostly without HTTP
+(bot/sandbox/localapi/limits.py, bot/sandbox/localapi/markup.py)."""
 
 from __future__ import annotations
 
@@ -148,3 +148,26 @@ def test_reading_keyboards_back():
     keyboard = {"keyboard": [[{"text": "Gửi số điện thoại", "request_contact": True}], ["Huỷ"]]}
     assert reply_keyboard(keyboard) == [["Gửi số điện thoại"], ["Huỷ"]]
     assert requests_contact(keyboard) and not requests_contact({"keyboard": [["a"]]})
+
+
+async def test_over_http_each_call_crosses_the_network_before_it_is_counted(localapi, localapi_bot, localapi_client):
+    """A send made first but delayed longer arrives second: the window counts arrivals, so it is the
+    one refused."""
+    import asyncio
+    import time as clock
+
+    from telegram.error import RetryAfter
+
+    await localapi_client.create_user(801, "An", started=True)
+    localapi.limits.per_chat_count = 1
+    started = clock.monotonic()
+    localapi.network = Network(0.2, 0.2)
+    slow = asyncio.create_task(localapi_bot.send_message(801, "sent first, arrives second"))
+    await asyncio.sleep(0.05)
+    localapi.network = Network(0.0, 0.0)
+    fast = await localapi_bot.send_message(801, "sent second, arrives first")
+    with pytest.raises(RetryAfter):
+        await slow
+    assert clock.monotonic() - started >= 0.2
+    assert fast.text == "sent second, arrives first"
+    assert [m.text for m in await localapi_client.messages(801)] == ["sent second, arrives first"]
