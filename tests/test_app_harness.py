@@ -31,6 +31,7 @@ async def test_the_application_is_wired_as_agreed(e2e):
     assert str(app.job_queue.scheduler.timezone) == "Asia/Ho_Chi_Minh"
     assert isinstance(app.update_processor, PerChatUpdateProcessor) and app.concurrent_updates > 1
     assert isinstance(app.bot.rate_limiter, SharedBudgetRateLimiter)
+    assert app.bot.rate_limiter.budget is e2e.ctx.extras["sender"].budget   # one budget for the token
     assert app.updater.running and app.running
     requests = e2e.server.stats(e2e.token)["requests"]
     assert requests["getMe"] and requests["deleteWebhook"]  # how PTB starts polling

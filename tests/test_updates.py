@@ -33,7 +33,7 @@ async def test_each_chats_updates_in_order_and_chats_at_once():
                         ("start", 1, 4), ("end", 1, 4)]
     # Chat 2 was done while chat 1's slow update was still going.
     assert log.index(("end", 2, 5)) < log.index(("end", 1, 1))
-    assert processor._lines == {}   # nothing kept for chats with nothing under way
+    assert not processor._lines   # nothing kept for chats with nothing under way
 
 
 async def test_an_update_without_a_chat_or_user_is_handled_at_once():

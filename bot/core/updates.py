@@ -26,24 +26,34 @@ def _key(update: object) -> Any:
     return None   # nothing to keep in order with
 
 
+class _Line:
+    """A chat's queue: its lock (first come, first served) and how many of its updates hold or wait."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.updates = 0
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._lines: dict[Any, asyncio.Lock] = {}
+        self._lines: dict[Any, _Line] = {}
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # The application starts one task per update in the order they came; each takes its place in its
-        # chat's line (asyncio.Lock is first come, first served) before anything else can interleave.
+        # chat's line before it can be overtaken, then waits for the overall limit of updates at once.
         key = _key(update)
         if key is None:
             await super().process_update(update, coroutine)
             return
-        line = self._lines.setdefault(key, asyncio.Lock())
+        line = self._lines.setdefault(key, _Line())
+        line.updates += 1
         try:
-            async with line:
+            async with line.lock:
                 await super().process_update(update, coroutine)
         finally:
-            if not line.locked() and self._lines.get(key) is line and not getattr(line, "_waiters", None):
+            line.updates -= 1
+            if not line.updates:
                 del self._lines[key]   # nobody else in this chat's line
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
