@@ -27,7 +27,9 @@ from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.core.logging_setup import protect
 from bot.delivery import sender
-from bot.delivery.rate_limit import ChatPacedRateLimiter
+from bot.core.updates import PerChatUpdateProcessor
+from bot.delivery.pacing import TELEGRAM_API
+from bot.delivery.rate_limit import SharedBudgetRateLimiter
 from bot.reminders import scheduler
 from handlers import fallback, guidance, handled, menu, onboarding, reachability, reminders
 
@@ -72,18 +74,19 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
-    """The Application for this context: token and Bot API address from its config, Telegram's overall
-    and per-chat limits respected (429s retried up to three times), Vietnam time for the JobQueue, updates
-    handled one at a time (conversation state and drafts need that order)."""
+    """The Application for this context: token and Bot API address from its config, its requests paced by
+    the token's one send budget (shared with the outbox sender; 429s retried up to three times), Vietnam
+    time for the JobQueue, different chats handled at once and each chat's updates in order (conversation
+    state and drafts need that order)."""
     telegram = ctx.config.telegram
     builder = (
         ApplicationBuilder()
         .token(telegram.token)
-        # Telegram's overall and per-chat limits, the same figures the outbox sender paces to.
-        .rate_limiter(ChatPacedRateLimiter(overall_max_rate=ctx.config.sender.overall_per_second,
-                                           per_chat_interval=ctx.config.sender.per_chat_interval_seconds))
+        # Telegram's limits: the same budget as the outbox sender's, where these replies go first.
+        .rate_limiter(SharedBudgetRateLimiter(token=telegram.token, api_root=telegram.base_url or TELEGRAM_API,
+                                              config=ctx.config.sender))
         .defaults(Defaults(tzinfo=ctx.clock.tz))
-        .concurrent_updates(False)
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

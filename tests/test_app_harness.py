@@ -20,6 +20,9 @@ from bot.core import i18n
 
 _ = i18n.get("vi").gettext
 
+from bot.core.updates import PerChatUpdateProcessor
+from bot.delivery.rate_limit import SharedBudgetRateLimiter
+
 pytestmark = pytest.mark.e2e
 
 
@@ -29,7 +32,9 @@ async def test_the_application_is_wired_as_agreed(e2e):
     assert app.bot.base_url == f"{e2e.server.base_url}{e2e.token}"
     assert app.bot.defaults.tzinfo is VN_TZ
     assert str(app.job_queue.scheduler.timezone) == "Asia/Ho_Chi_Minh"
-    assert app.concurrent_updates == 1
+    assert isinstance(app.update_processor, PerChatUpdateProcessor) and app.concurrent_updates > 1
+    assert isinstance(app.bot.rate_limiter, SharedBudgetRateLimiter)
+    assert app.bot.rate_limiter.budget is e2e.ctx.extras["sender"].budget   # one budget for the token
     assert app.updater.running and app.running
     requests = e2e.server.stats(e2e.token)["requests"]
     assert requests["getMe"] and requests["deleteWebhook"]  # how PTB starts polling

@@ -39,6 +39,12 @@ def test_reads_a_file_and_the_environment_token_wins(tmp_path):
         ("[locale]\ndefault = 'fr'\n", "locale.default"),
         ("[locale]\ntimezone = 'Mars/Olympus'\n", "locale.timezone"),
         ("[storage\n", "TOML"),
+        ("[sender]\noverall_per_second = 0\n", "sender.overall_per_second"),
+        ("[sender]\nper_chat_interval_seconds = -1.0\n", "sender.per_chat_interval_seconds"),
+        ("[sender]\nper_chat_burst = 0\n", "sender.per_chat_burst"),
+        ("[sender]\nmax_in_flight = -4\n", "sender.max_in_flight"),
+        ("[sender]\nnetwork_jitter_seconds = -0.01\n", "sender.network_jitter_seconds"),
+        ("[sender]\nnetwork_jitter_seconds = 2.0\n", "sender.network_jitter_seconds: "),
     ],
 )
 def test_errors_name_file_key_and_problem(tmp_path, text, fragment):

@@ -15,7 +15,8 @@ def test_standalone_server_answers_and_stops_on_sigterm(tmp_path):
     env = {**os.environ, "SHCB_LANG": "en"}
     (tmp_path / "config.toml").write_text('[logging]\nlevel = "DEBUG"\n')  # so every request is logged
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "localapi", "--port", "0", "--bot-username", "standalone_bot", "--no-limits"],
+        [sys.executable, "-m", "bot", "localapi", "--port", "0", "--bot-username", "standalone_bot", "--no-limits",
+         "--latency-ms", "5-15", "--seed", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
     )
     try:
@@ -27,6 +28,7 @@ def test_standalone_server_answers_and_stops_on_sigterm(tmp_path):
         banner = "".join(printed)
         base_url = re.search(r'base_url = "(http://127\.0\.0\.1:\d+/bot)"', banner).group(1)
         assert "Flood control (429 Too Many Requests) is off" in banner
+        assert "Network latency per call: 5-15 ms." in banner
         me = httpx.get(f"{base_url}123:ABC/getMe", timeout=5).json()
         assert me["result"]["username"] == "standalone_bot"
         process.send_signal(signal.SIGTERM)
@@ -52,3 +54,11 @@ def test_busy_port_is_reported(tmp_path):
                                 cwd=tmp_path, timeout=30)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_latency_that_is_not_one_is_a_usage_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot", "localapi", "--latency-ms", "60-20"],
+                            capture_output=True, text=True, env={**os.environ, "SHCB_LANG": "en"},
+                            cwd=tmp_path, timeout=30)
+    assert result.returncode == 2
+    assert "not a latency: '60-20' (e.g. 20-60)" in result.stderr

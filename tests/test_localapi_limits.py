@@ -1,5 +1,5 @@
-"""Flood control and keyboard checks of the local Bot API server, without HTTP (bot/sandbox/localapi/limits.py,
-bot/sandbox/localapi/markup.py)."""
+"""Flood control, the network and keyboard checks of the local Bot API server, mostly without HTTP
+(bot/sandbox/localapi/limits.py, bot/sandbox/localapi/markup.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from bot.sandbox.localapi import errors
 from bot.sandbox.localapi.errors import ApiError
-from bot.sandbox.localapi.limits import FloodControl, Limits
+from bot.sandbox.localapi.limits import FloodControl, Limits, Network
 from bot.sandbox.localapi.markup import check_markup, inline_buttons, reply_keyboard, requests_contact
 
 
@@ -19,50 +19,96 @@ class FakeMonotonic:
         return self.now
 
 
-def test_per_chat_burst_then_one_per_second():
+def test_per_chat_at_most_three_in_any_three_seconds():
     time = FakeMonotonic()
     flood = FloodControl(time)
-    limits = Limits(per_chat_burst=5, per_chat_per_second=1.0)
-    assert [flood.acquire(7, limits) for _ in range(5)] == [0] * 5
+    limits = Limits()   # 3 per chat in any 3 s
+    assert [flood.acquire(7, limits) for _ in range(3)] == [0, 0, 0]
+    assert flood.acquire(7, limits) == 3
+    assert flood.acquire(8, limits) == 0  # another chat has its own window
+    time.now += 2.5
+    assert flood.acquire(7, limits) == 1  # half a second to go: rounded up to 1 s
+    time.now += 0.5
+    assert flood.acquire(7, limits) == 0  # the first three have left the window...
+    assert [flood.acquire(7, limits) for _ in range(2)] == [0, 0]
+    assert flood.acquire(7, limits) == 3  # ...and three more filled it
+
+
+def test_a_sliding_window_is_stricter_than_a_bucket_refilling_at_one_per_second():
+    """A token bucket (burst 3, then 1/s) would take a fourth send one second after a burst of three;
+    any window of 3 s that holds all four breaks the limit."""
+    time = FakeMonotonic()
+    flood = FloodControl(time)
+    limits = Limits()
+    for _ in range(3):
+        assert flood.acquire(7, limits) == 0
+    time.now += 1.0
+    assert flood.acquire(7, limits) == 2
+    time.now += 1.999
     assert flood.acquire(7, limits) == 1
-    assert flood.acquire(8, limits) == 0  # another chat has its own bucket
-    time.now += 0.5
-    assert flood.acquire(7, limits) == 1  # half a token back: still wait, rounded up to 1 s
-    time.now += 0.5
+    time.now += 0.001
     assert flood.acquire(7, limits) == 0
-    assert flood.acquire(7, limits) == 1
 
 
-def test_retry_after_is_whole_seconds_until_a_token():
+def test_thirty_in_any_second_across_chats_counted_at_arrival():
     time = FakeMonotonic()
     flood = FloodControl(time)
-    limits = Limits(per_chat_burst=1, per_chat_per_second=0.25)
-    assert flood.acquire(1, limits) == 0
-    assert flood.acquire(1, limits) == 4
-    time.now += 1.5
-    assert flood.acquire(1, limits) == 3
-
-
-def test_global_bucket_spans_chats():
-    time = FakeMonotonic()
-    flood = FloodControl(time)
-    limits = Limits(global_burst=30, global_per_second=30.0)
-    assert all(flood.acquire(chat, limits) == 0 for chat in range(30))
+    limits = Limits()
+    # 30 sends spread evenly over the first half second, then one just before the second is out.
+    for chat in range(30):
+        assert flood.acquire(chat, limits) == 0
+        time.now += 0.5 / 30
+    time.now = 1000.999
     assert flood.acquire(99, limits) == 1
-    time.now += 1 / 30
+    time.now = 1001.0   # the first one has left the window
     assert flood.acquire(99, limits) == 0
+    assert flood.acquire(100, limits) == 1
 
 
-def test_refused_calls_use_no_token_and_limits_apply_when_changed():
+def test_refused_calls_count_nothing_and_limits_apply_when_changed():
     time = FakeMonotonic()
     flood = FloodControl(time)
-    limits = Limits(per_chat_burst=1, per_chat_per_second=1.0)
+    limits = Limits(per_chat_count=1, per_chat_window=1.0)
     assert flood.acquire(1, limits) == 0
     assert flood.acquire(1, limits) == 1
     time.now += 1.0
-    assert flood.acquire(1, limits) == 0  # the refused call above did not eat this token
+    assert flood.acquire(1, limits) == 0  # the refused call above did not take room in the window
     limits.enabled = False
     assert all(flood.acquire(1, limits) == 0 for _ in range(500))
+    limits.enabled = True
+    limits.per_chat_count = 600
+    assert flood.acquire(1, limits) == 0
+
+
+def test_network_latency_is_seeded_and_in_range():
+    first = Network(0.02, 0.06, seed=5)
+    second = Network(0.02, 0.06, seed=5)
+    draws = [first.latency() for _ in range(1000)]
+    assert draws == [second.latency() for _ in range(1000)]
+    assert all(0.02 <= d <= 0.06 for d in draws)
+    assert max(draws) - min(draws) > 0.035          # it does spread over the range
+    assert draws[:10] != [Network(0.02, 0.06, seed=6).latency() for _ in range(10)]
+    assert Network().latency() == 0.0
+    with pytest.raises(ValueError):
+        Network(0.05, 0.01)
+
+
+def test_even_sends_at_exactly_the_limit_arrive_bunched_over_a_jittery_network():
+    """Why the bot must leave a margin: 30/s sent evenly, each delayed 20-60 ms, break a strict
+    30-in-any-second window; the same pace slowed by the jitter's width does not."""
+    def refused(rate: float) -> int:
+        time = FakeMonotonic()
+        flood = FloodControl(time)
+        network = Network.realistic(seed=3)
+        arrivals = sorted(1000.0 + n / rate + network.latency() for n in range(300))
+        count = 0
+        for chat, arrival in enumerate(arrivals):
+            time.now = arrival
+            count += flood.acquire(chat, Limits()) > 0
+        return count
+
+    assert refused(30.0) > 0
+    assert refused(30.0 / 1.05) == 0
 
 
 def _row(n, data="x"):
@@ -102,3 +148,26 @@ def test_reading_keyboards_back():
     keyboard = {"keyboard": [[{"text": "Gửi số điện thoại", "request_contact": True}], ["Huỷ"]]}
     assert reply_keyboard(keyboard) == [["Gửi số điện thoại"], ["Huỷ"]]
     assert requests_contact(keyboard) and not requests_contact({"keyboard": [["a"]]})
+
+
+async def test_over_http_each_call_crosses_the_network_before_it_is_counted(localapi, localapi_bot, localapi_client):
+    """A send made first but delayed longer arrives second: the window counts arrivals, so it is the
+    one refused."""
+    import asyncio
+    import time as clock
+
+    from telegram.error import RetryAfter
+
+    await localapi_client.create_user(801, "An", started=True)
+    localapi.limits.per_chat_count = 1
+    started = clock.monotonic()
+    localapi.network = Network(0.2, 0.2)
+    slow = asyncio.create_task(localapi_bot.send_message(801, "sent first, arrives second"))
+    await asyncio.sleep(0.05)
+    localapi.network = Network(0.0, 0.0)
+    fast = await localapi_bot.send_message(801, "sent second, arrives first")
+    with pytest.raises(RetryAfter):
+        await slow
+    assert clock.monotonic() - started >= 0.2
+    assert fast.text == "sent second, arrives first"
+    assert [m.text for m in await localapi_client.messages(801)] == ["sent second, arrives first"]

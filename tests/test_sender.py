@@ -92,10 +92,10 @@ async def test_drain_sends_each_due_row_once_and_records_it(db, clock, localapi,
 
 async def test_one_second_per_chat_and_the_overall_rate_without_a_429(db, clock, localapi, localapi_client,
                                                                       localapi_bot):
-    # Hardly any burst: a sender that did not pace itself would get 429s at once.
-    localapi.limits.per_chat_burst = 2
-    localapi.limits.per_chat_per_second = 5.0
-    localapi.limits.global_per_second, localapi.limits.global_burst = 40.0, 2
+    # A sped-up Telegram (3 per chat in any 0.6 s, 40 in any second), counting strictly on arrival: a
+    # sender that did not pace itself would get 429s at once.
+    localapi.limits.per_chat_count, localapi.limits.per_chat_window = 3, 0.6
+    localapi.limits.global_count = 40
     ctx = make_ctx(db, clock, per_chat_interval_seconds=0.2, overall_per_second=40.0)
     users = await make_users(localapi_client, 20)
     await queue(ctx, [text_message(users[0], f"Phần {n}") for n in range(4)] +
@@ -110,7 +110,7 @@ async def test_one_second_per_chat_and_the_overall_rate_without_a_429(db, clock,
 
 
 async def test_a_429_is_honoured_and_every_message_still_goes(db, clock, localapi, localapi_client, localapi_bot):
-    localapi.limits.global_per_second, localapi.limits.global_burst = 10.0, 2   # tighter than the sender's pace
+    localapi.limits.global_count = 2   # 2 in any second: tighter than the sender's pace
     ctx = make_ctx(db, clock, overall_per_second=100.0)
     users = await make_users(localapi_client, 8)
     await queue(ctx, [text_message(u, "Một lần") for u in users])
@@ -249,3 +249,49 @@ async def test_a_photo_by_path(db, clock, localapi, localapi_client, localapi_bo
     await drain(localapi_bot, ctx)
     (message,) = await localapi_client.messages(user)
     assert message.kind == "photo" and message.text == "Ảnh"
+
+
+# --- A time-out after the message may have reached Telegram ----------------------------------------------
+
+
+def test_which_failures_may_have_reached_telegram():
+    import httpx
+    from telegram.error import BadRequest, NetworkError, TimedOut
+
+    from bot.delivery.sender import may_have_arrived
+
+    def caused(error, cause):
+        error.__cause__ = cause
+        return error
+
+    request = httpx.Request("POST", "http://x")
+    assert may_have_arrived(caused(TimedOut(), httpx.ReadTimeout("read", request=request)))
+    assert may_have_arrived(caused(TimedOut(), httpx.WriteTimeout("write", request=request)))
+    assert may_have_arrived(caused(NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("x")))
+    assert not may_have_arrived(caused(TimedOut(), httpx.ConnectTimeout("connect", request=request)))
+    assert not may_have_arrived(caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool", request=request)))
+    assert not may_have_arrived(caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused")))
+    assert not may_have_arrived(BadRequest("chat not found"))
+
+
+async def test_a_time_out_after_the_send_is_retried_once_counted_and_logged(db, clock, localapi, localapi_client,
+                                                                           caplog):
+    ctx = make_ctx(db, clock, retry_base_seconds=1.0)
+    users = await make_users(localapi_client, 3)
+    await queue(ctx, [text_message(u, f"Tin {u}") for u in users])
+    localapi.delay_answers("sendMessage", 1.0)   # the first send is done, its answer comes too late
+    bot = telegram.Bot(LOCALAPI_TOKEN, base_url=localapi.base_url, request=HTTPXRequest(read_timeout=0.3))
+    async with bot:
+        first = await drain(bot, ctx)
+        clock.advance(timedelta(seconds=2))
+        second = await drain(bot, ctx)
+    assert first.counts["possible_duplicates"] == 1 and first.counts["retried"] == 1
+    assert first.counts["sent"] + second.counts["sent"] == 3
+    assert second.counts["possible_duplicates"] == 0
+    texts = {u: [m.text for m in await localapi_client.messages(u)] for u in users}
+    twice = [u for u in users if len(texts[u]) == 2]
+    # At least once for everyone; the one fault made one duplicate, no more.
+    assert len(twice) == 1 and texts[twice[0]] == [f"Tin {twice[0]}"] * 2
+    assert all(texts[u] == [f"Tin {u}"] for u in users if u not in twice)
+    assert set((await statuses(db)).values()) == {"sent"}
+    assert "may have reached Telegram" in caplog.text and "may arrive twice" in caplog.text

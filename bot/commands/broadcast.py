@@ -192,6 +192,9 @@ async def _send(ctx, config) -> int:
         async with bot:
             started = time.monotonic()
             report = await drain(bot, ctx)
+            if report.counts["possible_duplicates"]:
+                print(_("{count} copies timed out after they may have reached Telegram and were sent again: "
+                        "those people may have them twice.").format(count=report.counts["possible_duplicates"]))
             if not report.ran:
                 print(_("The running bot is sending it; waiting for it to finish…"))
                 while await outbox.has_due(ctx.db, codec.instant(ctx.clock.now())) and \

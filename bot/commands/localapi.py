@@ -27,7 +27,22 @@ def add_parser(subparsers) -> None:
                         help=_("the bot's username in getMe (default: shcb_demo_bot)"))
     parser.add_argument("--no-limits", action="store_true",
                         help=_("switch flood control (429 Too Many Requests) off, e.g. for benchmarks"))
+    parser.add_argument("--latency-ms", type=_latency, default=(20.0, 60.0), metavar="LOW-HIGH",
+                        help=_("random network latency of each call in milliseconds, e.g. 20-60 (the "
+                               "default) or 0 for none"))
+    parser.add_argument("--seed", type=int, default=None, help=_("seed of the random latency (repeatable runs)"))
     parser.set_defaults(func=run)
+
+
+def _latency(text: str) -> tuple[float, float]:
+    low, _sep, high = text.partition("-")
+    try:
+        values = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("not a latency: {value!r} (e.g. 20-60)").format(value=text)) from None
+    if not 0 <= values[0] <= values[1]:
+        raise argparse.ArgumentTypeError(_("not a latency: {value!r} (e.g. 20-60)").format(value=text))
+    return values
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,10 +58,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from bot.sandbox.localapi import Limits, LocalBotApi
+    from bot.sandbox.localapi import Limits, LocalBotApi, Network
 
+    low, high = args.latency_ms
     server = LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits),
-                         bot_username=args.bot_username)
+                         bot_username=args.bot_username,
+                         network=Network(low / 1000, high / 1000, seed=args.seed))
     try:
         await server.start()
     except OSError as error:
@@ -66,6 +83,7 @@ async def _serve(args: argparse.Namespace) -> int:
             "e.g. SHCB_TELEGRAM_TOKEN=123456:LOCAL shcb run"))
     print(_("Chat as a user over HTTP at {url}/<token>/… (bot.sandbox.localapi.LocalApiClient), or simply use "
             "`shcb shell`, which starts its own server and bot.").format(url=server.user_url))
+    print(_("Network latency per call: {low:g}-{high:g} ms.").format(low=low, high=high))
     print(_("Flood control (429 Too Many Requests) is off. Press Ctrl+C to stop.") if args.no_limits
           else _("Flood control (429 Too Many Requests) is on. Press Ctrl+C to stop."), flush=True)
     try:

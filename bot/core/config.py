@@ -78,6 +78,9 @@ class SenderConfig:
 
     overall_per_second: float = positive(30.0)
     per_chat_interval_seconds: float = positive(1.0)
+    per_chat_burst: int = positive(3)
+    # Network jitter allowed for between two requests (less than a second; zero on a local network).
+    network_jitter_seconds: float = field(default=0.05, metadata={"range": (0.0, 0.999)})
     max_attempts: int = positive(5)
     retry_base_seconds: float = positive(5.0)
     poll_seconds: float = positive(2.0)

@@ -1,47 +1,67 @@
-"""The application's rate limiter: python-telegram-bot's AIORateLimiter (Telegram's overall limit, group
-limits, 429 retries) plus the limit it leaves out — about one message per second to one private chat.
+"""The application's rate limiter: its direct replies and edits take their turns from the token's one send
+budget (bot/delivery/pacing.py), shared with the outbox sender, as INTERACTIVE requests — a person's own
+action being answered goes before any broadcast copy still waiting.
 
-Without it, a handler that answers with several messages in a row (a preview, then its buttons, then the
-menu) draws a 429 from Telegram, and AIORateLimiter's retry then holds every other request of the bot
-while it waits. Short bursts are allowed, as Telegram allows them; the sustained rate is what is limited.
+A 429 that comes anyway is retried (up to `max_retries`) after Telegram's `retry_after`, and slows the
+whole budget down, the sender included. `getUpdates` never comes through here (python-telegram-bot).
 """
 
 from __future__ import annotations
 
 import contextlib
+import warnings
+from datetime import timedelta
 from typing import Any, Callable, Coroutine
 
-from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
-# The methods that put a new message into a chat (edits and callback answers are not limited this way).
+from bot.core.config import SenderConfig
+from bot.delivery.pacing import SendBudget, budget_for
+
+# The methods that put a new message into a chat: they count overall and per chat.
 SENDING_METHODS = frozenset({
     "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendVideo", "sendAudio", "sendVoice",
     "sendAnimation", "sendSticker", "sendLocation", "sendContact", "sendPoll", "copyMessage", "forwardMessage",
 })
+# The methods that change a message: counted overall (Telegram limits edits too; to be safe they take a
+# turn like a send), not per chat.
+EDITING_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"})
 
 
-class ChatPacedRateLimiter(AIORateLimiter):
-    def __init__(self, *, overall_max_rate: float, per_chat_interval: float, per_chat_burst: int = 3,
-                 max_retries: int = 3) -> None:
-        super().__init__(overall_max_rate=overall_max_rate, max_retries=max_retries)
-        self._per_chat_interval = per_chat_interval
-        self._per_chat_burst = per_chat_burst
-        self._chats: dict[int, AsyncLimiter] = {}
+def retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():   # PTB 22 warns that the int form will become a timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
-    def _chat_limiter(self, data: dict[str, Any], endpoint: str) -> AsyncLimiter | None:
-        if endpoint not in SENDING_METHODS or self._per_chat_interval <= 0:
-            return None
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        if not isinstance(chat_id, int) or chat_id < 0:
-            return None  # groups and channels: AIORateLimiter's group limit applies
-        limiter = self._chats.get(chat_id)
-        if limiter is None:
-            limiter = AsyncLimiter(self._per_chat_burst, self._per_chat_burst * self._per_chat_interval)
-            self._chats[chat_id] = limiter
-        return limiter
+
+def _chat_of(data: dict[str, Any]) -> Any:
+    chat_id = data.get("chat_id")
+    with contextlib.suppress(ValueError, TypeError):
+        return str(int(chat_id))  # type: ignore[arg-type]   # the sender names chats as strings too
+    return chat_id
+
+
+class SharedBudgetRateLimiter(BaseRateLimiter[int]):
+    """Paces the application's requests through the send budget of `token` on `api_root`."""
+
+    def __init__(self, *, token: str, api_root: str, config: SenderConfig, max_retries: int = 3) -> None:
+        self._token = token
+        self._api_root = api_root
+        self._config = config
+        self._max_retries = max_retries
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def budget(self) -> SendBudget:
+        return budget_for(self._token, self._api_root, self._config)
 
     async def process_request(
         self,
@@ -52,7 +72,21 @@ class ChatPacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        limiter = self._chat_limiter(data, endpoint)
-        if limiter is not None:
-            await limiter.acquire()
-        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        counted = endpoint in SENDING_METHODS or endpoint in EDITING_METHODS
+        chat = _chat_of(data) if endpoint in SENDING_METHODS else None
+        attempt = 0
+        while True:
+            budget = self.budget
+            if counted:
+                await budget.acquire(chat, interactive=True)
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter as error:
+                budget.flood_wait(retry_seconds(error), chat)
+                if attempt >= self._max_retries:
+                    raise
+                attempt += 1
+                continue
+            if counted:
+                budget.went_through()
+            return result

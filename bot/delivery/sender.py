@@ -5,9 +5,8 @@ notices). It works through the `outbox` table (storage/outbox.py):
   transaction before anything is sent, and marks each 'sent' (with its message id) right after the send.
   A row's split parts are recorded as they go. So a crash repeats at most the message in flight, and a
   normal stop repeats nothing (claimed rows not yet sent go back to pending).
-- Paces itself under Telegram's limits without being told: evenly spaced sends at `overall_per_second`
-  (30/s) and at least `per_chat_interval_seconds` (1 s) between two messages to one chat. PTB's
-  AIORateLimiter does not enforce the per-chat limit and retries nothing by default, so pacing is here.
+- Takes each send's turn from the token's one send budget (bot/delivery/pacing.py), which it shares with
+  the application's direct replies; those go first, so a broadcast yields to a person being answered.
 - 429 (RetryAfter): everything waits `retry_after`, then the same message is tried again (never dropped).
   Network errors: tried again later with exponential back-off (`not_before`), up to `max_attempts`, then
   'failed'. 403 (blocked, deleted): 'unreachable', and the account is marked unreachable. 400: 'failed'
@@ -27,20 +26,20 @@ import contextlib
 import fcntl
 import functools
 import logging
-import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.core.context import AppContext
 from bot.delivery import guidance_delivery
+from bot.delivery.pacing import budget_of_bot
+from bot.delivery.rate_limit import retry_seconds
 from bot.rules.text_split import TELEGRAM_TEXT_LIMIT, split_text, visible_length, visible_text
 from storage import accounts, codec, outbox
 
@@ -104,83 +103,20 @@ def keyboard(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup
     ])
 
 
-# --- Pacing ----------------------------------------------------------------------------------------------
+# --- Pacing (the budget itself is bot/delivery/pacing.py, shared with the application) ---------------------
 
 
-class Pacer:
-    """Evenly spaced send slots, at most `per_second` overall. A 429 pauses every slot for its
-    retry_after and halves the pace (Telegram's real limit was lower than configured); each send that
-    goes through brings the pace back up by a little, to the configured rate at most."""
+class ChatLocks:
+    """One outbox row per chat at a time, so that a chat's messages go in their order."""
 
-    SLOWEST = 1.0       # messages per second the pace never drops below
-    RECOVERY = 1.02     # per successful send
-
-    def __init__(self, per_second: float) -> None:
-        self.ceiling = per_second
-        self.rate = per_second
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._paused_until = 0.0
-
-    def _set_rate(self, rate: float) -> None:
-        self.rate = rate
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-
-    def slow_down(self) -> None:
-        if self.ceiling > 0:
-            self._set_rate(max(min(self.SLOWEST, self.ceiling), self.rate / 2))
-
-    def went_through(self) -> None:
-        if self.rate < self.ceiling:
-            self._set_rate(min(self.ceiling, self.rate * self.RECOVERY))
-
-    async def wait(self) -> None:
-        while True:
-            now = time.monotonic()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if time.monotonic() >= self._paused_until:
-                return
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-
-class ChatPacer:
-    """At least `interval` seconds between two messages to one chat; one row per chat at a time."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next: dict[str, float] = {}
+    def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
 
     def lock(self, chat_id: str) -> asyncio.Lock:
         if len(self._locks) > 5000:   # forget idle chats
-            now = time.monotonic()
-            for chat in [c for c, lock in self._locks.items() if not lock.locked() and self._next.get(c, 0) < now]:
+            for chat in [c for c, lock in self._locks.items() if not lock.locked()]:
                 self._locks.pop(chat, None)
-                self._next.pop(chat, None)
         return self._locks.setdefault(chat_id, asyncio.Lock())
-
-    async def wait(self, chat_id: str) -> None:
-        delay = self._next.get(chat_id, 0.0) - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    def sent(self, chat_id: str) -> None:
-        self._next[chat_id] = time.monotonic() + self.interval
-
-    def pause(self, chat_id: str, seconds: float) -> None:
-        self._next[chat_id] = max(self._next.get(chat_id, 0.0), time.monotonic() + seconds)
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():   # PTB 22 warns that the int form will become a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # --- One sender per database -------------------------------------------------------------------------------
@@ -219,7 +155,9 @@ class SenderLock:
 @dataclass
 class DrainReport:
     ran: bool                      # False: another process holds the sender lock (it will send)
-    counts: Counter = field(default_factory=Counter)   # sent, failed, unreachable, retried, rate_limited
+    # sent, failed, unreachable, retried, rate_limited, uploads, and possible_duplicates: retries after a
+    # time-out that may have reached Telegram (the person may have that message twice)
+    counts: Counter = field(default_factory=Counter)
 
 
 class Sender:
@@ -227,8 +165,8 @@ class Sender:
         self.bot = bot
         self.ctx = ctx
         self.config = ctx.config.sender
-        self.pacer = Pacer(self.config.overall_per_second)
-        self.chats = ChatPacer(self.config.per_chat_interval_seconds)
+        self.budget = budget_of_bot(bot, self.config)   # the token's one budget, shared with the application
+        self.chats = ChatLocks()
         self.counts: Counter = Counter()
         self.lock = SenderLock(ctx.db.path)
         self._file_ids: dict[tuple[str, str], str] = {}        # (kind, path) → Telegram file_id
@@ -351,18 +289,14 @@ class Sender:
                 await outbox.release(self.ctx.db, [row.id])
                 return
             try:
-                await self.chats.wait(row.chat_id)
-                await self.pacer.wait()
+                await self.budget.acquire(row.chat_id, interactive=False)
                 message = await self._send_part(row.chat_id, parts[index])
-                self.chats.sent(row.chat_id)
-                self.pacer.went_through()
+                self.budget.went_through()
             except RetryAfter as error:
-                seconds = _retry_seconds(error)
+                seconds = retry_seconds(error)
                 self.counts["rate_limited"] += 1
                 log.warning("Telegram asked to wait %.1f s (flood control); message %s waits", seconds, row.id)
-                self.pacer.slow_down()
-                self.pacer.pause(seconds)
-                self.chats.pause(row.chat_id, seconds)
+                self.budget.flood_wait(seconds, row.chat_id)
                 continue
             except Forbidden as error:
                 await self._finish(row, "unreachable", error.message)
@@ -407,10 +341,11 @@ class Sender:
                 for _item, done in batch:
                     done.set_result(None)
 
-    async def _send_part(self, chat_id: str, part: Part) -> Message:
+    async def _send_part(self, chat_id: str, part: Part, bot: Any = None) -> Message:
+        bot = bot or self.bot
         markup = keyboard(part.buttons)
         if part.kind == "text":
-            return await self.bot.send_message(chat_id, part.text, parse_mode=part.parse_mode, reply_markup=markup)
+            return await bot.send_message(chat_id, part.text, parse_mode=part.parse_mode, reply_markup=markup)
         attachment = part.attachment or {}
         file_id = attachment.get("file_id")
         path = attachment.get("path")
@@ -420,22 +355,23 @@ class Sender:
             async with lock:   # the first recipient uploads; the others reuse its file_id
                 file_id = self._file_ids.get(key)
                 if file_id is None:
-                    data = Path(path).read_bytes()
+                    data = await asyncio.to_thread(Path(path).read_bytes)   # a large file: not in the event loop
                     upload = InputFile(data, filename=attachment.get("filename") or Path(path).name)
-                    message = await self._send_file(chat_id, part, upload, markup)
+                    message = await self._send_file(bot, chat_id, part, upload, markup)
                     self._file_ids[key] = _file_id_of(message, part.kind)
                     self.counts["uploads"] += 1
                     return message
         if file_id is None:
             raise ValueError("attachment without file_id or path")
-        return await self._send_file(chat_id, part, file_id, markup)
+        return await self._send_file(bot, chat_id, part, file_id, markup)
 
-    async def _send_file(self, chat_id: str, part: Part, document: Any, markup) -> Message:
+    @staticmethod
+    async def _send_file(bot: Any, chat_id: str, part: Part, document: Any, markup) -> Message:
         if part.kind == "photo":
-            return await self.bot.send_photo(chat_id, document, caption=part.text, parse_mode=part.parse_mode,
-                                             reply_markup=markup)
-        return await self.bot.send_document(chat_id, document, caption=part.text, parse_mode=part.parse_mode,
-                                            reply_markup=markup)
+            return await bot.send_photo(chat_id, document, caption=part.text, parse_mode=part.parse_mode,
+                                        reply_markup=markup)
+        return await bot.send_document(chat_id, document, caption=part.text, parse_mode=part.parse_mode,
+                                       reply_markup=markup)
 
     async def _retry_later(self, row: outbox.OutboxRow, error: Exception) -> None:
         description = f"{type(error).__name__}: {error}"
@@ -444,8 +380,13 @@ class Sender:
             return
         delay = self.config.retry_base_seconds * (2 ** (row.attempts - 1))
         not_before = codec.instant(self.ctx.clock.now() + timedelta(seconds=delay))
-        log.warning("message %s: %s; trying again in %.0f s (attempt %d of %d)", row.id, description, delay,
-                    row.attempts, self.config.max_attempts)
+        if may_have_arrived(error):
+            # At least once: the message is sent again, and the person may get it twice — once per such
+            # fault at most, since only the part in flight is repeated (the parts before are recorded).
+            description += " (it may have reached Telegram: sent again, so it may arrive twice)"
+            self.counts["possible_duplicates"] += 1
+        log.warning("message %s to chat %s: %s; trying again in %.0f s (attempt %d of %d)", row.id, row.chat_id,
+                    description, delay, row.attempts, self.config.max_attempts)
         await outbox.mark_retry(self.ctx.db, row.id, not_before=not_before, error=description)
         self.counts["retried"] += 1
 
@@ -498,6 +439,20 @@ def _hook(kind: str) -> Callable[[AppContext, str], Awaitable[None]] | None:
     return module.on_settled if module else None
 
 
+def may_have_arrived(error: Exception) -> bool:
+    """Whether a failed request may still have reached Telegram: a time-out or a broken connection after
+    it was written. Not when the connection was never made or no connection was free (python-telegram-bot
+    keeps httpx's error as the cause)."""
+    if not isinstance(error, NetworkError) or isinstance(error, BadRequest):
+        return False
+    cause = error.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return False
+    if isinstance(error, TimedOut) and cause is None:
+        return "Pool timeout" not in error.message
+    return True
+
+
 def _file_id_of(message: Message, kind: str) -> str:
     if kind == "photo":
         return message.photo[-1].file_id
@@ -508,9 +463,10 @@ def _file_id_of(message: Message, kind: str) -> str:
 
 
 def own_bot(token: str, ctx: AppContext) -> Any:
-    """A plain Bot for the sender, on the same token and server as the application's. Not the
-    application's own: its AIORateLimiter would catch the 429s (sleeping every in-flight request and
-    retrying them together) before the sender could slow its pace — the sender paces itself."""
+    """A plain Bot for the sender, on the same token and server as the application's, so on the same send
+    budget (pacing.py) — where the sender's turns are the broadcast's, after any interactive reply. Not
+    the application's own Bot: its rate limiter takes interactive turns and retries 429s itself, where the
+    sender retries a message in its own way (and records it)."""
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
@@ -574,23 +530,25 @@ async def _until_next_due(ctx: AppContext, poll: float) -> float:
 
 
 async def send_now(ctx: AppContext, bot: Any, chat_id: str | int, payload: dict[str, Any]) -> list[Message]:
-    """Send a payload straight away (a reply to a person's own action, e.g. a preview), rendered and paced
-    exactly as the outbox would send it, but not recorded."""
+    """Send a payload straight away (a reply to a person's own action, e.g. a preview), rendered exactly as
+    the outbox would send it, but not recorded. Paced as an interactive request of the token's budget: by
+    the application's rate limiter when `bot` has one (the handlers' `update.get_bot()`), else here."""
     sender: Sender | None = ctx.extras.get("sender")
-    pacer = sender if sender is not None else Sender(bot, ctx)
+    renderer = sender if sender is not None else Sender(bot, ctx)
+    paced_by_bot = getattr(bot, "rate_limiter", None) is not None
+    budget = budget_of_bot(bot, ctx.config.sender)
     chat = str(chat_id)
     sent: list[Message] = []
-    async with pacer.chats.lock(chat):
-        for part in plan(payload):
-            while True:
-                await pacer.chats.wait(chat)
-                await pacer.pacer.wait()
-                try:
-                    sent.append(await pacer._send_part(chat, part))
-                except RetryAfter as error:
-                    pacer.pacer.slow_down()
-                    pacer.pacer.pause(_retry_seconds(error))
-                    continue
-                pacer.chats.sent(chat)
-                break
+    for part in plan(payload):
+        while True:
+            if not paced_by_bot:
+                await budget.acquire(chat, interactive=True)
+            try:
+                sent.append(await renderer._send_part(chat, part, bot=bot))
+            except RetryAfter as error:
+                if paced_by_bot:
+                    raise   # the rate limiter has already retried it
+                budget.flood_wait(retry_seconds(error), chat)
+                continue
+            break
     return sent

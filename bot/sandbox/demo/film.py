@@ -38,7 +38,7 @@ from bot.core.i18n import N_
 from bot.sandbox.demo import guidance as guidance_part
 from bot.sandbox.demo import onboarding as onboarding_part
 from bot.sandbox.demo import reminders as reminders_part
-from bot.sandbox.localapi import BotMessage, Limits, LocalBotApi
+from bot.sandbox.localapi import BotMessage, Limits, LocalBotApi, Network
 from bot.sandbox.stage import ROLE_LABELS, Stage, load_generated_roster
 from storage import org
 from storage.db import Database
@@ -274,7 +274,7 @@ async def play_demo(out: TextIO = sys.stdout, *, language: str = "vi", parts: li
         clock = ManualClock(DEMO_START)
         config = Config(source="demo")
         db = await Database.open(Path(workdir) / "demo.sqlite3")
-        server = LocalBotApi(limits=Limits(), clock=clock)
+        server = LocalBotApi(limits=Limits(), clock=clock, network=Network.realistic())   # 20-60 ms a call
         stage: Stage | None = None
         try:
             await load_generated_roster(db, clock, config.organisation.name, seed=DEMO_SEED)

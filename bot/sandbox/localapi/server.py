@@ -10,7 +10,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from bot.core.clock import Clock
-from bot.sandbox.localapi.limits import Limits
+from bot.sandbox.localapi.limits import Limits, Network
 from bot.sandbox.localapi.state import BotState
 from bot.sandbox.localapi.web import make_app
 from bot.sandbox.localapi.webhook import WebhookSender
@@ -21,10 +21,14 @@ log = logging.getLogger("bot.sandbox.localapi")
 class LocalBotApi:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None,
                  bot_username: str = "shcb_demo_bot", clock: Clock | None = None,
-                 bot_first_name: str = "SHCB") -> None:
+                 bot_first_name: str = "SHCB", network: Network | None = None) -> None:
         self.host = host
         self.port = port
         self.limits = limits if limits is not None else Limits()
+        self.network = network if network is not None else Network()   # no latency unless asked
+        # A fault for tests: method (lower case) → delays, one per call, held after the call took effect
+        # and before its answer (the client may time out on a message that was sent). See delay_answers.
+        self.answer_delays: dict[str, list[float]] = {}
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.clock = clock
@@ -95,6 +99,10 @@ class LocalBotApi:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    def delay_answers(self, method: str, seconds: float, count: int = 1) -> None:
+        """The next `count` calls of `method` take effect, but their answers come `seconds` late."""
+        self.answer_delays.setdefault(method.lower(), []).extend([seconds] * count)
 
     # --- bots ---
 

@@ -89,12 +89,16 @@ class BotApiHandler(_Base):
         try:
             params = Params.from_request(request.query_arguments, request.body_arguments, request.files,
                                          request.headers.get("Content-Type", ""), request.body)
-            self._task = asyncio.ensure_future(function(Call(bot, params, self.api.limits, self.api.webhooks)))
+            call = Call(bot, params, self.api.limits, self.api.webhooks)
+            self._task = asyncio.ensure_future(_after_latency(self.api.network.latency(), function, call))
             result = await self._task
         except ApiError as error:
             return self.reply(error.code, error.to_json())
         except asyncio.CancelledError:
             return None  # the client went away while we waited (a long poll it gave up)
+        delays = self.api.answer_delays.get(name.lower())
+        if delays:
+            await asyncio.sleep(delays.pop(0))   # done, but the answer is slow to come back
         body = {"ok": True, "result": result}
         if isinstance(result, Described):
             body = {"ok": True, "result": result.result, "description": result.description}
@@ -106,6 +110,14 @@ class BotApiHandler(_Base):
         self.api.request_done(self)
         if self._task is not None:
             self._task.cancel()
+
+
+async def _after_latency(delay: float, function, call: Call):
+    """The call as the server sees it once it has crossed the network: flood control counts it on
+    arrival, after the latency."""
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return await function(call)
 
 
 class FileHandler(_Base):

@@ -1,0 +1,181 @@
+"""One send budget per bot token: every request that counts against Telegram's flood limits — the outbox
+sender's copies, the application's direct replies and edits — takes its turn here, whichever `Bot`
+object makes it. Two limiters on one token would each keep their own pace and together overshoot it.
+
+Telegram is assumed to count the strict way (ptb-facts.md): at most `overall_per_second` requests
+ARRIVING in any sliding second, and at most `per_chat_burst` messages to one chat arriving in any
+`per_chat_burst × per_chat_interval_seconds` (3 in 3 s). Requests sent evenly arrive bunched (the
+network delays each one differently), so every window is widened by `network_jitter_seconds`:
+- overall: turns evenly spaced `(1 + jitter) / overall_per_second` apart (30/s becomes about 28.6/s);
+- per chat: a message may start once the `per_chat_burst`-th last one to that chat started at least
+  `window + jitter` ago.
+Interactive requests (a person's own action being answered) take the next turn before any waiting
+broadcast copy, so a person is answered within a turn or two however large the broadcast.
+A 429 pauses every turn for its `retry_after` and halves the pace, which recovers by a little with each
+request that goes through. Time is `time.monotonic` (pacing, not business time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from bot.core.config import SenderConfig
+
+# A turn handed out late (sleep's overshoot) is made up by the next one by at most this much, so that
+# overshoots do not add up over a broadcast, yet turns never bunch. Measured: more catch-up (5 ms, or
+# catching up when a request comes after its turn) eats the slack the jitter margin leaves the
+# server's own delays, and draws 429s on a loaded machine.
+CATCH_UP_SECONDS = 0.002
+SLOWEST = 1.0       # requests per second the pace never drops below after 429s
+RECOVERY = 1.02     # pace regained per request that went through
+
+
+class SendBudget:
+    def __init__(self, config: SenderConfig, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self._monotonic = monotonic
+        self._slowdown = 1.0          # 1 = the configured pace; 2 = half of it, after a 429
+        self._next = 0.0              # when the next turn is free
+        self._paused_until = 0.0
+        self._urgent: deque[asyncio.Future] = deque()
+        self._bulk: deque[asyncio.Future] = deque()
+        self._dispatcher: asyncio.Task | None = None
+        self._chats: dict[Any, deque[float]] = {}
+        self._chat_locks: dict[Any, asyncio.Lock] = {}
+        self.granted = {"interactive": 0, "bulk": 0}
+
+    # -- the figures, read at each turn so that a change to the config applies at once --
+
+    @property
+    def interval(self) -> float:
+        rate = self.config.overall_per_second
+        if rate <= 0:
+            return 0.0
+        return self._slowdown * (1.0 + self.config.network_jitter_seconds) / rate
+
+    def _chat_window(self) -> float:
+        return self.config.per_chat_burst * self.config.per_chat_interval_seconds + self.config.network_jitter_seconds
+
+    # -- taking a turn --
+
+    async def acquire(self, chat_id: Any = None, *, interactive: bool) -> None:
+        """Wait for this request's turn. `chat_id`: the chat a new message goes to (None for requests
+        that count only overall, such as edits)."""
+        if chat_id is None or self.config.per_chat_interval_seconds <= 0:
+            await self._turn(interactive)
+            return
+        lock = self._chat_lock(chat_id)
+        async with lock:   # one request per chat at a time takes the chat's room, in order
+            sent = self._chats.setdefault(chat_id, deque())
+            window = self._chat_window()
+            burst = max(1, self.config.per_chat_burst)
+            while len(sent) >= burst:
+                wait = sent[-burst] + window - self._monotonic()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            await self._turn(interactive)
+            sent.append(self._monotonic())
+            while len(sent) > burst:
+                sent.popleft()
+
+    def _chat_lock(self, chat_id: Any) -> asyncio.Lock:
+        if len(self._chat_locks) > 5000:   # forget chats with nothing under way and nothing recent
+            horizon = self._monotonic() - self._chat_window()
+            for chat in [c for c, lock in self._chat_locks.items()
+                         if not lock.locked() and (not self._chats.get(c) or self._chats[c][-1] < horizon)]:
+                self._chat_locks.pop(chat, None)
+                self._chats.pop(chat, None)
+        return self._chat_locks.setdefault(chat_id, asyncio.Lock())
+
+    async def _turn(self, interactive: bool) -> None:
+        now = self._monotonic()
+        if not self._urgent and not self._bulk and max(self._next, self._paused_until) <= now:
+            self._grant(now, now, interactive)
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        (self._urgent if interactive else self._bulk).append(waiter)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch(), name="shcb.pacing")
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            for queue in (self._urgent, self._bulk):
+                if waiter in queue:
+                    queue.remove(waiter)
+            raise
+
+    async def _dispatch(self) -> None:
+        """Hands out the turns while anyone waits: interactive requests first, then in order."""
+        while self._urgent or self._bulk:
+            now = self._monotonic()
+            slot = max(self._next, self._paused_until)
+            if slot > now:
+                await asyncio.sleep(slot - now)
+                continue
+            queue = self._urgent if self._urgent else self._bulk
+            waiter = queue.popleft()
+            if waiter.done():   # given up meanwhile
+                continue
+            waiter.set_result(None)
+            self._grant(slot, now, queue is self._urgent)
+
+    def _grant(self, slot: float, now: float, interactive: bool) -> None:
+        interval = self.interval
+        self._next = max(slot + interval, now + interval - CATCH_UP_SECONDS)
+        self.granted["interactive" if interactive else "bulk"] += 1
+
+    # -- what Telegram answered --
+
+    def went_through(self) -> None:
+        if self._slowdown > 1.0:
+            self._slowdown = max(1.0, self._slowdown / RECOVERY)
+
+    def flood_wait(self, seconds: float, chat_id: Any = None) -> None:
+        """A 429: Telegram's limit was lower than we thought. Everything waits `seconds`, then goes on
+        at half the pace."""
+        rate = self.config.overall_per_second
+        if rate > 0:
+            self._slowdown = min(self._slowdown * 2.0, max(1.0, rate / SLOWEST))
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+        if chat_id is not None:
+            sent = self._chats.setdefault(chat_id, deque())
+            # As if the chat's window were full until the pause is over.
+            until = self._monotonic() + seconds - self._chat_window()
+            sent.extend([until] * max(1, self.config.per_chat_burst))
+            while len(sent) > max(1, self.config.per_chat_burst):
+                sent.popleft()
+
+
+# --- the registry: one budget per token (and Bot API server) in this process ------------------------------
+
+_BUDGETS: dict[tuple[str, str], tuple[weakref.ref, SendBudget]] = {}
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+def budget_for(token: str, api_root: str, config: SenderConfig) -> SendBudget:
+    """The budget of `token` on the Bot API server at `api_root` (`[telegram] base_url`, Telegram's own
+    when empty), made on first use in this event loop. Its figures follow `config` from then on."""
+    loop = asyncio.get_running_loop()
+    key = (token, api_root or TELEGRAM_API)
+    known = _BUDGETS.get(key)
+    if known is not None and known[0]() is loop:
+        budget = known[1]
+        budget.config = config
+        return budget
+    for stale in [k for k, (ref, _b) in _BUDGETS.items() if ref() is None or ref().is_closed()]:
+        del _BUDGETS[stale]
+    budget = SendBudget(config)
+    _BUDGETS[key] = (weakref.ref(loop), budget)
+    return budget
+
+
+def budget_of_bot(bot: Any, config: SenderConfig) -> SendBudget:
+    """The budget of a python-telegram-bot `Bot` (its token and server)."""
+    return budget_for(bot.token, bot.base_url.removesuffix(bot.token), config)
