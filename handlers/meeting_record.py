@@ -6,7 +6,8 @@ to save. Every step but the kind can be skipped (skipping keeps what was saved b
 typed form: a number answers a numbered question, `bỏ qua` / `skip` skips, text is the answer.
 
 The secretary and the deputy share one record: whoever saves second, after the other saved, is shown what
-the other saved and asked before overwriting. After the corrections deadline (`[meeting]
+the other saved and asked before overwriting (replacing keeps the other's answers to the steps they
+skipped). After the corrections deadline (`[meeting]
 corrections_until_day` of the next month) the record is closed; ward staff reopen it with **Mở lại biên
 bản** (`/molai`) for `[meeting] reopen_days` days, and the cell's leaders are told through the outbox.
 """
@@ -285,6 +286,7 @@ async def on_button(update: Update, context: Any) -> None:
         return
     fields[_FIELD[step]] = answer
     data["fields"] = fields
+    data["answered"] = sorted(set(data.get("answered", [])) | {_FIELD[step]})
     await _advance(update, context, actor, data, step, edit=True)
 
 
@@ -359,6 +361,7 @@ async def on_text(update: Update, context: Any) -> None:
         return
     fields[_FIELD[step]] = answer
     data["fields"] = fields
+    data["answered"] = sorted(set(data.get("answered", [])) | {_FIELD[step]})
     await _advance(update, context, actor, data, step, edit=False)
 
 
@@ -378,6 +381,7 @@ async def on_file(update: Update, context: Any) -> None:
     else:
         fields.update(minutes_file_id=message.photo[-1].file_id, minutes_kind="photo", minutes_file_name=None)
     data["fields"] = fields
+    data["answered"] = sorted(set(data.get("answered", [])) | {"minutes_file_id", "minutes_kind", "minutes_file_name"})
     await _advance(update, context, actor, data, MINUTES, edit=False)
 
 
@@ -404,6 +408,10 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
         return
     at = common.now_instant(ctx)
     current = await meetings.get_record_by_id(ctx.db, data["meeting"])
+    if overwrite:
+        # what this person answered replaces the other's; what they skipped keeps the other's answer
+        saved_fields = {k: v for k, v in current.fields().items() if k != "answers_reported"}
+        fields = {**saved_fields, **{k: fields[k] for k in data.get("answered", []) if k in fields}}
     async with ctx.db.transaction() as conn:
         saved = await meetings.save_record(conn, meeting_id=data["meeting"], fields=fields, by=actor.person.id, at=at,
                                            expected_rev=None if overwrite else data["base_rev"])
