@@ -27,6 +27,7 @@ RULE_LABELS = {
     schedule.GUIDANCE: N_("Guidance not sent yet"),
     schedule.REPORT: N_("Ward report due"),
     schedule.INSPECTION: N_("Quarterly inspection due"),
+    schedule.THEMATIC: N_("Thematic meeting due this quarter"),
 }
 
 REASON_LABELS = {
@@ -116,6 +117,10 @@ def render(due: Due, person_id: int, directory: Directory, facts: Facts, setting
     elif due.rule == schedule.INSPECTION:
         lines.append(_("This month ({month}) is an inspection month: the quarterly inspection of the quality "
                        "of the cell meetings of {unit} is due.").format(**values))
+    elif due.rule == schedule.THEMATIC:
+        lines.append(_("Cell {unit} has not recorded a thematic meeting yet this quarter; one is due at least "
+                       "once a quarter. Please plan this month's meeting as a thematic one, or both together, and "
+                       "record it so in the meeting record.").format(**values))
     else:  # a rule without words is a programming error, caught by the tests
         raise ValueError(f"no text for reminder rule {due.rule!r}")
 
