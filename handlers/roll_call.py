@@ -307,8 +307,8 @@ def _mark_screen(ctx: AppContext, t: i18n.Translator, data: dict, cell_name: str
     lines.append(_("Time: {when}").format(when=_when(t, _taken_at(ctx, data))))
     lines.append("")
     lines.append(_("Tap a name: present → absent with a reason → absent without a reason → present. Or type: "
-                   "“vắng 3 7”, “không lý do 3”, “lý do 3 ốm”, “có mặt 27”, “khách 2”, “giờ 19:30”, "
-                   "or a member's number. Then press Done (or type “xong”)."))
+                   "“absent 3 7”, “no reason 3”, “reason 3 ill”, “present 27”, “guests 2”, “time 19:30”, "
+                   "or a member's number. Then press Done (or type “done”)."))
     total = len(data["members"])
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(int(data.get("page", 0)), 0), pages - 1)
@@ -365,7 +365,7 @@ async def _render(update: Update, context: Any, actor: common.Actor, data: dict,
     if step == CONFIRM:
         text, markup = _confirm_screen(ctx, t, data, name)
     elif step == REASON:
-        text, markup = _("Type the member's number and the reason, for example: 3 ốm (or /cancel)."), None
+        text, markup = _("Type the member's number and the reason, for example: 3 ill (or /cancel)."), None
     elif step == TIME:
         text, markup = _("Type the time of the roll call, for example 19:30, or 19:30 3/12 for another day."), None
     else:
@@ -529,8 +529,8 @@ async def on_text(update: Update, context: Any) -> None:
         await common.reply(update, _("Please use the buttons above: replace it with yours, or keep it."))
         return
     if typed is None:
-        await common.reply(update, _("I did not understand that. For example: “vắng 3 7”, “có mặt 27”, a "
-                                     "member's number, or “xong” when the list is right."))
+        await common.reply(update, _("I did not understand that. For example: “absent 3 7”, “present 27”, a "
+                                     "member's number, or “done” when the list is right."))
         return
     problem = _apply(ctx, t, data, typed)
     if problem:
@@ -595,7 +595,7 @@ def _apply(ctx: AppContext, t: i18n.Translator, data: dict, typed: forms.Typed) 
         if problem:
             return problem
     elif typed.form == forms.SKIP:
-        return _("There is nothing to skip here. Press Done (or type “xong”) when the list is right.")
+        return _("There is nothing to skip here. Press Done (or type “done”) when the list is right.")
     data["status"] = status
     return None
 
@@ -749,6 +749,15 @@ async def ward_notices(ctx: AppContext, cell: Unit, month: str, phase: str, coun
     return found
 
 
+async def on_other(update: Update, context: Any) -> None:
+    """A sticker, a photo, a voice note… during a roll call: what this step expects, nothing changed."""
+    actor = await common.require_actor(update, context)
+    if actor is None:
+        return
+    _ = actor.t.gettext
+    await common.reply(update, _("This step does not take that. Please answer the question above, or /cancel."))
+
+
 menu_registry.add(MenuItem(
     "roll_call", label=N_("Roll call"), description=N_("Take the roll call at the start and the end of the meeting"),
     roles=frozenset(org.CELL_LEADERS), callback=open_from_menu, command="diemdanh", order=20,
@@ -760,5 +769,7 @@ def register(application: Application, ctx: AppContext) -> None:
     in_flow = common.InFlow(application, FLOW)
     application.add_handler(MessageHandler(common.PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
                                            & ~menu.TYPED_MENU_ITEM & in_flow, on_text))
+    application.add_handler(MessageHandler(common.PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & in_flow,
+                                           on_other))
     application.add_handler(CallbackQueryHandler(on_open_button, pattern=rf"^({OPEN}|{OPEN_END}|{FIX})"))
     application.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}[0-9a-f]+:"))

@@ -162,11 +162,13 @@ async def test_typed_forms_bad_numbers_and_the_end_roll_call(e2e):
     assert set(draft.data["status"]) == {"present"} and draft.data["count"] is None   # nothing changed
 
     await s.send("vang 3 7")
-    await s.reply()
+    listed = await s.reply()
     await s.send("lý do 3 ốm nặng")
     await s.reply()
     await s.send("không lý do 7")
     await s.reply()
+    await s.press(next(x for row in listed.buttons for _l, x in row if x.endswith(":g")), listed)
+    assert "Khách mời (tính riêng): 1" in (await s.reply()).text
     await s.send("khách 2")
     await s.reply()
     await s.send("giờ 19:00")
@@ -232,6 +234,8 @@ async def test_paging_with_80_members_and_exempt_members(e2e):
     await s.reply()
     await s.send("vắng 75")
     await s.reply()
+    await s.photo(b"\x89PNG\r\n\x1a\n not a roll call")
+    assert "không nhận" in (await s.reply()).text
     await s.send("xong")
     await s.reply()
     await s.send("1")
@@ -241,8 +245,9 @@ async def test_paging_with_80_members_and_exempt_members(e2e):
     assert statuses[16] == "absent_excused" and statuses[80] == "exempt_present"
     assert sum(1 for m in start.members if m.status == "exempt_absent") == len(exempt) - 1
     assert start.eligible == regular + 1 and start.present == regular + 1 - (2 if statuses[75] == "absent_excused" else 1)
-    assert [m.full_name for m in start.members][-len(exempt):] == sorted(
-        [p.full_name for p in exempt], key=lambda n: [m.full_name for m in start.members].index(n))
+    # the exempt are listed apart, last; a photo meanwhile changed nothing
+    assert [m.exempt for m in start.members] == [False] * regular + [True] * len(exempt)
+    assert {m.person_id for m in start.members if m.exempt} == {p.id for p in exempt}
 
 
 async def test_below_target_notifies_the_right_wards_staff_only(e2e):
