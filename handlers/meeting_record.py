@@ -28,9 +28,10 @@ from bot.core.i18n import N_
 from bot.reminders.texts import month_name
 from bot.rules import access, attendance, schedule
 from bot.rules import typed_forms as forms
+from bot.rules.text import fold
 from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
-from handlers.roll_call import closed_text, correctable, keyboard, leader_of, show, stale
+from handlers.roll_call import closed_text, correctable, keyboard, leader_of, led_cells, length_line, show, stale
 from storage import accounts, audit, codec, drafts, meetings, org, outbox, roll_calls
 from storage.org import Unit
 
@@ -222,8 +223,6 @@ async def _advance(update: Update, context: Any, actor: common.Actor, data: dict
 
 async def _allowed(update: Update, context: Any, actor: common.Actor, data: dict) -> bool:
     ctx = ctx_of(context)
-    from handlers.roll_call import led_cells
-
     if data.get("cell") not in {c.id for c in led_cells(actor)}:
         await drafts.clear(ctx.db, actor.account.id)
         await common.refuse_forged(update, context, actor, what="meeting.record", detail={"cell_id": data.get("cell")})
@@ -338,7 +337,7 @@ async def on_text(update: Update, context: Any) -> None:
     elif step == WARD:
         answer = {1: True, 2: False}.get(number) if number is not None else None
         if answer is None and text:
-            answer = {"co": True, "yes": True, "khong": False, "no": False}.get(forms.fold(text))
+            answer = {"co": True, "yes": True, "khong": False, "no": False}.get(fold(text))
         problem = None if answer is not None else _("Please answer 1 (yes) or 2 (no), or skip.")
     elif step == GRADE:
         answer = _choice(str(number), attendance.GRADES) if number is not None else None
@@ -436,8 +435,6 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
     lines = [_("The meeting record is saved.")] + _summary(t, fields)
     saved_calls = await roll_calls.of_meeting(ctx.db, data["cell"], data["month"])
     if roll_calls.START in saved_calls and roll_calls.END in saved_calls:
-        from handlers.roll_call import length_line
-
         lines.append(length_line(ctx, t, codec.parse_instant(saved_calls["start"].taken_at),
                                  codec.parse_instant(saved_calls["end"].taken_at), fields["kind"]))
     deadline = attendance.corrections_deadline(data["month"], ctx.config.meeting.corrections_until_day)

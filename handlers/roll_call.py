@@ -655,6 +655,13 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
         return
     count = figures(ctx, data)
     taken_at = _taken_at(ctx, data)
+    if schedule.period_of(taken_at.astimezone(ctx.clock.tz).date()) != month:
+        # recorded after its month: the time must be typed, with its day
+        await _save(ctx, actor, TIME, data)
+        await show(update, _("This roll call belongs to {month}: please type when it was taken, for example "
+                             "{example}.").format(month=month_name(t, month),
+                                                  example=f"19:30 3/{schedule.parse_period(month)[1]}"), edit=True)
+        return
     at = common.now_instant(ctx)
     marks = [roll_calls.MemberMark(m[0], i + 1, m[1], m[2], bool(m[3]), data["status"][i],
                                    data["reasons"].get(str(i + 1)) if data["status"][i] == attendance.ABSENT_EXCUSED

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.clock import VN_TZ
 from bot.reminders import scheduler
-from storage import codec, drafts, org, outbox, roll_calls
+from storage import codec, drafts, meetings, org, outbox, roll_calls
 from tests.fixtures.e2e import press_raw
 
 pytestmark = pytest.mark.e2e
@@ -361,3 +361,48 @@ async def test_the_follow_up_skips_a_cell_that_took_its_roll_call(e2e):
     followups = {d.subject: d for d, _n in result.decisions if d.rule == "followup" and d.period == "2026-12"}
     assert followups[cell.id].action == "skipped" and followups[cell.id].reason == "not_needed"
     assert followups[other_cell.id].action == "sent"
+
+
+async def test_recorded_after_its_month_the_time_must_be_typed(e2e):
+    h = e2e
+    cell = await cell_of_size(h.db, 30)
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    h.clock.set(vn(2026, 12, 31, 20, 0))
+    await s.send("/diemdanh")
+    await s.reply()
+    h.clock.set(vn(2027, 1, 2, 9, 0))       # past midnight of the month's end: the draft is December's
+    await s.send("xong")
+    await s.reply()
+    await s.send("1")
+    asked = await s.reply()
+    assert "tháng 12 năm 2026" in asked.text and "19:30 3/12" in asked.text
+    assert await roll_calls.get(h.db, cell.id, "2026-12", "start") is None
+    await s.send("19:00 31/12")
+    await s.reply()
+    await s.send("xong")
+    await s.reply()
+    await s.send("1")
+    await s.reply()
+    start = await roll_calls.get(h.db, cell.id, "2026-12", "start")
+    assert codec.parse_instant(start.taken_at) == vn(2026, 12, 31, 19, 0)
+
+
+async def test_the_thematic_reminder_goes_to_cells_without_one_this_quarter(e2e):
+    h = e2e
+    cell = await cell_of_size(h.db, 30)
+    others = [c for c in await org.cells_under(h.db, cell.parent_id) if c.id != cell.id]
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    o = await h.chat_as(await h.person("secretary", cell=others[0].id))
+    await roll_calls.record(h.db, cell_id=cell.id, month="2026-10", phase="start", taken_at="2026-10-03T12:00:00+00:00",
+                            taken_by=None, members=[], eligible=0, present=0)
+    record = await meetings.get_record(h.db, cell.id, "2026-10")
+    async with h.db.transaction() as conn:
+        await meetings.save_record(conn, meeting_id=record.meeting_id, fields={"kind": "thematic"}, by=None,
+                                   at="2026-10-03T14:00:00+00:00")
+    h.clock.set(vn(2026, 12, 1, 9, 0))
+    result = await scheduler.tick(h.ctx, vn(2026, 12, 1, 9, 0))
+    thematic = {d.subject: d for d, _n in result.decisions if d.rule == "thematic"}
+    assert thematic[cell.id].action == "skipped" and thematic[others[0].id].action == "sent"
+    reminder = await o.wait_for(lambda m: "chuyên đề" in m.text, timeout=10)
+    assert others[0].name in reminder.text
+    assert not [m for m in await s.bot_messages() if "chuyên đề" in m.text]
