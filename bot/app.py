@@ -31,15 +31,19 @@ from bot.core.updates import PerChatUpdateProcessor
 from bot.delivery.pacing import TELEGRAM_API
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 from bot.reminders import scheduler
-from handlers import fallback, guidance, handled, menu, onboarding, reachability, reminders
+from handlers import (fallback, guidance, handled, meeting_record, meeting_reopen, menu, onboarding, reachability,
+                      reminders, roll_call)
 
 log = logging.getLogger(__name__)
 
 # The feature handlers, registered in this order. Order matters: within a group the first handler that
 # matches an update takes it, so the conversations come before the menu's text buttons, and `fallback`
 # (which answers whatever nothing else took) comes after them; `handled` (which records that an update is
-# done, for the harness's `settled()`) is the very last. Each module defines `register(application, ctx)`.
-FEATURES = [reachability, onboarding, menu, guidance, reminders, fallback, handled]
+# done, for the harness's `settled()`) is the very last. The roll call and the meeting record take typed
+# text of their own steps ("vắng 3 7", a number), so they come before the menu (they leave menu labels
+# typed mid-way to it). Each module defines `register(application, ctx)`.
+FEATURES = [reachability, onboarding, roll_call, meeting_record, meeting_reopen, menu, guidance, reminders, fallback,
+            handled]
 
 # Background services, started in this order after the bot is initialised and stopped in reverse before it
 # shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.

@@ -152,3 +152,28 @@ def test_the_time_zone_is_defined_once_and_translators_follow_the_config(tmp_pat
     finally:
         i18n.use_timezone(None)
     assert i18n.get("en").format_time(noon_utc, "HH:mm") == "19:00"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[meeting]\ntarget = 1.5\n", "meeting.target"),
+    ("[meeting]\ntarget = 0\n", "meeting.target"),
+    ("[meeting]\nminimum_minutes = 0\n", "meeting.minimum_minutes"),
+    ("[meeting]\ncorrections_until_day = 32\n", "meeting.corrections_until_day"),
+    ("[meeting]\nreopen_days = 'a week'\n", "meeting.reopen_days"),
+    ("[reminders]\nthematic_time = '9h'\n", "reminders.thematic_time"),
+])
+def test_meeting_keys_are_checked(tmp_path, text, fragment):
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_meeting_defaults_and_a_custom_target(tmp_path):
+    assert (Config().meeting.target, Config().meeting.minimum_minutes, Config().meeting.minimum_minutes_both) == (
+        0.9, 90, 120)
+    path = tmp_path / "c.toml"
+    path.write_text("[meeting]\ntarget = 0.85\ncorrections_until_day = 5\n", encoding="utf-8")
+    config = load_config(path, environ={})
+    assert (config.meeting.target, config.meeting.corrections_until_day) == (0.85, 5)
