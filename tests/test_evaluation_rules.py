@@ -144,3 +144,41 @@ def test_score_buttons():
     assert ev.score_choices(Criterion("m", "M", "M", 10)) == [10, 8, 6, 4, 2, 0]
     assert ev.score_choices(Criterion("m", "M", "M", 5)) == [5, 4, 3, 2, 1, 0]
     assert ev.score_choices(Criterion("m", "M", "M", 15))[0] == 15
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('[[evaluation.criteria]]\nkey = "a"\nname_vi = "A"\nname_en = "A"\npoints = 10\nsource = "x"\n',
+     "unknown source"),
+    ('[[evaluation.criteria]]\nkey = "a"\nname_vi = "A"\nname_en = "A"\npoints = 10\ncolour = "red"\n',
+     "evaluation.criteria[0].colour"),
+    ('[evaluation]\nclasses = [{key = "g", name_vi = "G", name_en = "G", min_points = 0, needs_full = ["nope"]}]\n',
+     "unknown criterion"),
+    ('[reports]\ndelivery_time = "7h"\n', "reports.delivery_time"),
+    ('[reports]\ndelivery_day = 32\n', "reports.delivery_day"),
+])
+def test_config_errors_are_one_line(tmp_path, text, fragment):
+    from bot.core.config import ConfigError, load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_configured_framework_replaces_the_default(tmp_path):
+    from bot.core.config import load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text('[evaluation]\nmin_speakers = 2\n'
+                    '[[evaluation.criteria]]\nkey = "a"\nname_vi = "Dự họp"\nname_en = "Attendance"\npoints = 60\n'
+                    'source = "attendance"\n'
+                    '[[evaluation.criteria]]\nkey = "m"\nname_vi = "Biên bản"\nname_en = "Minutes"\npoints = 40\n'
+                    '[[evaluation.classes]]\nkey = "pass"\nname_vi = "Đạt"\nname_en = "Pass"\nmin_points = 60\n'
+                    '[[evaluation.classes]]\nkey = "fail"\nname_vi = "Chưa đạt"\nname_en = "Fail"\nmin_points = 0\n',
+                    encoding="utf-8")
+    framework = load_config(path, environ={}).evaluation.framework()
+    assert framework.min_speakers == 2 and framework.max_points == 100
+    assert [c.source for c in framework.criteria] == ["attendance", "manual"]
+    result = ev.evaluate(framework, 1, "2026-Q4", MONTHS, PERFECT, {"m": 0})
+    assert result.total == 60 and result.grade.name("vi") == "Đạt"

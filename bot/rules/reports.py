@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from bot.rules.text import fold
+
 # The meeting's kind: regular (thường kỳ), thematic (chuyên đề), or both held together.
 REGULAR, THEMATIC, BOTH = "regular", "thematic", "both"
 KINDS = (REGULAR, THEMATIC, BOTH)
@@ -183,7 +185,7 @@ def ward_report(ward_id: int, ward_name: str, month: str, rows: Iterable[CellMon
                 recommendations: Iterable[Recommendation] = ()) -> WardReport:
     """The ward's report: its cells by name (those of other wards or months are left out)."""
     mine = sorted((row for row in rows if row.ward_id == ward_id and row.month == month),
-                  key=lambda row: (row.cell_name.casefold(), row.cell_id))
+                  key=lambda row: (fold(row.cell_name), row.cell_id))
     cell_ids = {row.cell_id for row in mine}
     return WardReport(ward_id, ward_name, month, tuple(mine), totals(mine),
                       tuple(r for r in recommendations if r.cell_id in cell_ids))
@@ -199,7 +201,7 @@ class CityReport:
     def most_missing(self, limit: int = 5) -> list[WardReport]:
         """The wards with the most cells that did not report (none listed when all reported)."""
         missing = [ward for ward in self.wards if ward.totals.not_reported]
-        missing.sort(key=lambda ward: (-ward.totals.not_reported, ward.ward_name.casefold()))
+        missing.sort(key=lambda ward: (-ward.totals.not_reported, fold(ward.ward_name)))
         return missing[:limit]
 
 
@@ -211,7 +213,7 @@ def city_report(month: str, wards: Mapping[int, str], rows: Iterable[CellMonth],
     for row in rows:
         by_ward.setdefault(row.ward_id, []).append(row)
     reports = [ward_report(ward_id, wards.get(ward_id, ""), month, by_ward[ward_id]) for ward_id in by_ward]
-    reports.sort(key=lambda ward: (ward.ward_name.casefold(), ward.ward_id))
+    reports.sort(key=lambda ward: (fold(ward.ward_name), ward.ward_id))
     return CityReport(month, tuple(reports), totals(rows), tuple(escalated))
 
 
