@@ -198,11 +198,25 @@ class EvaluationConfig:
                         file=source, key=f"evaluation.{table}[{index}].{sorted(extra)[0]}"))
         try:
             problems = evaluation.check(self.framework())
-        except (TypeError, ValueError) as error:
-            problems = [str(error)]
+        except (TypeError, ValueError):
+            problems = [("", "")]
         if problems:
-            raise ConfigError(_("{file}: {key}: {problem}").format(
-                file=source, key="evaluation", problem=problems[0]))
+            problem, key = problems[0]
+            messages = {
+                evaluation.NO_CRITERIA: _("no criteria"),
+                evaluation.DUPLICATE_KEY: _("two criteria have the key {key!r}"),
+                evaluation.UNKNOWN_SOURCE: _("criterion {key!r}: unknown source (one of {sources})"),
+                evaluation.NO_POINTS: _("criterion {key!r}: points must be above 0"),
+                evaluation.MISSING_NAME: _("criterion {key!r}: key, name_vi and name_en are required"),
+                evaluation.NO_CLASSES: _("no classes"),
+                evaluation.CLASS_ORDER: _("classes must go from the highest min_points down, each different"),
+                evaluation.UNKNOWN_NEEDS_FULL: _("class {key!r}: needs_full names an unknown criterion"),
+                evaluation.NEGATIVE_SPEAKERS: _("min_speakers must be 0 or more"),
+            }
+            text = messages.get(problem, _("a value of the wrong type")).format(
+                key=key, sources=", ".join(evaluation.SOURCES))
+            raise ConfigError(_("{file}: {key}: cannot be used: {problem}").format(
+                file=source, key="evaluation", problem=text))
 
 
 @dataclass

@@ -75,32 +75,39 @@ class Framework:
         return next((c for c in self.criteria if c.key == key), None)
 
 
-def check(framework: Framework) -> list[str]:
-    """What is wrong with a framework (empty when it is usable), in plain English for the config error."""
+# Why a framework cannot be used (`check`), each with the criterion or class concerned ('' if none).
+NO_CRITERIA, DUPLICATE_KEY, UNKNOWN_SOURCE, NO_POINTS, MISSING_NAME = (
+    "no_criteria", "duplicate_key", "unknown_source", "no_points", "missing_name")
+NO_CLASSES, CLASS_ORDER, UNKNOWN_NEEDS_FULL, NEGATIVE_SPEAKERS = (
+    "no_classes", "class_order", "unknown_needs_full", "negative_speakers")
+
+
+def check(framework: Framework) -> list[tuple[str, str]]:
+    """What is wrong with a framework, as (problem, the criterion or class key); empty when usable."""
     problems = []
     keys = [c.key for c in framework.criteria]
     if not framework.criteria:
-        problems.append("no criteria")
-    if len(set(keys)) != len(keys):
-        problems.append("two criteria with the same key")
+        problems.append((NO_CRITERIA, ""))
+    for key in sorted({key for key in keys if keys.count(key) > 1}):
+        problems.append((DUPLICATE_KEY, key))
     for c in framework.criteria:
         if c.source not in SOURCES:
-            problems.append(f"criterion {c.key!r}: unknown source {c.source!r} (one of {', '.join(SOURCES)})")
+            problems.append((UNKNOWN_SOURCE, c.key))
         if c.points <= 0:
-            problems.append(f"criterion {c.key!r}: points must be above 0")
+            problems.append((NO_POINTS, c.key))
         if not c.key or not c.name_vi or not c.name_en:
-            problems.append(f"criterion {c.key!r}: key, name_vi and name_en are required")
+            problems.append((MISSING_NAME, c.key))
     if not framework.grades:
-        problems.append("no classes")
+        problems.append((NO_CLASSES, ""))
     thresholds = [g.min_points for g in framework.grades]
     if thresholds != sorted(thresholds, reverse=True) or len(set(thresholds)) != len(thresholds):
-        problems.append("classes must be listed from the highest threshold down, each threshold different")
+        problems.append((CLASS_ORDER, ""))
     for g in framework.grades:
         for key in g.needs_full:
             if key not in keys:
-                problems.append(f"class {g.key!r}: needs_full names an unknown criterion {key!r}")
+                problems.append((UNKNOWN_NEEDS_FULL, g.key))
     if framework.min_speakers < 0:
-        problems.append("min_speakers must be 0 or more")
+        problems.append((NEGATIVE_SPEAKERS, ""))
     return problems
 
 
