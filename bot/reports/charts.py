@@ -63,12 +63,13 @@ def ward_attendance(report: WardReport, target: float, t: Translator, path: str 
                  label=t.gettext(N_("target {rate}")).format(rate=t.format_percent(target)))
     axes.set_xticks(list(positions), names, rotation=60 if len(names) > 6 else 0, ha="right" if len(names) > 6 else "center",
                     fontsize=8 if len(names) > 15 else 9, family=FONT)
-    axes.set_ylim(0, 1.05)
+    axes.set_ylim(0, 1.18)            # room for the legend above the bars
+    axes.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_ylabel(t.gettext(N_("attendance at the start roll call")), family=FONT)
     axes.set_title(t.gettext(N_("{ward}: attendance per cell, {month}")).format(
         ward=report.ward_name, month=month_label(t, report.month)), family=FONT)
-    axes.legend(loc="lower right", prop={"family": FONT})
+    axes.legend(loc="upper right", prop={"family": FONT})
     return _png(figure, path)
 
 

@@ -257,3 +257,33 @@ def last_months(month: str, count: int = 12) -> list[str]:
     year, number = (int(part) for part in month.split("-"))
     index = year * 12 + number - 1
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+
+
+def pick_by_name(units: Iterable[tuple[int, str]], query: str) -> list[int]:
+    """The ids of units named `query` without regard to case or diacritics: the exact name if one is,
+    else every name containing it ('nam ngan' finds 'Nam Ngạn')."""
+    key = fold(query)
+    if not key:
+        return []
+    units = list(units)
+    exact = [unit_id for unit_id, name in units if fold(name) == key]
+    return exact or [unit_id for unit_id, name in units if key in fold(name)]
+
+
+def check_month(month: str, current: str) -> str | None:
+    """Why a report month cannot be asked for: None if fine, MALFORMED or FUTURE."""
+    year, sep, number = month.partition("-")
+    if not (sep and len(year) == 4 and len(number) == 2 and (year + number).isdigit() and 1 <= int(number) <= 12):
+        return MALFORMED
+    return FUTURE if month > current else None
+
+
+def check_quarter(quarter: str, current_month: str) -> str | None:
+    try:
+        first = quarter_months(quarter)[0]
+    except ValueError:
+        return MALFORMED
+    return FUTURE if first > current_month else None
+
+
+MALFORMED, FUTURE = "malformed", "future"
