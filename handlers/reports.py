@@ -248,4 +248,4 @@ def register(application: Application, ctx: AppContext) -> None:
     application.add_handler(MessageHandler(
         common.PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND & ~menu.TYPED_MENU_ITEM & in_flow, on_text))
     application.add_handler(MessageHandler(common.PRIVATE_MESSAGE & ~filters.TEXT & in_flow, on_other))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}(?!ev:)"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"))
