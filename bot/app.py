@@ -30,14 +30,16 @@ from bot.delivery import sender
 from bot.delivery.rate_limit import ChatPacedRateLimiter
 from bot.reminders import scheduler
 from bot.reports import delivery as report_delivery
-from handlers import evaluation, fallback, guidance, menu, onboarding, reminders, reports
+from handlers import evaluation, fallback, guidance, meeting_record, menu, onboarding, reminders, reports, roll_call
 
 log = logging.getLogger(__name__)
 
 # The feature handlers, registered in this order. Order matters: within a group the first handler that
 # matches an update takes it, so the conversations come before the menu's text buttons, and `fallback`
-# (which answers whatever nothing else took) comes last. Each module defines `register(application, ctx)`.
-FEATURES = [onboarding, menu, guidance, reminders, reports, evaluation, fallback]
+# (which answers whatever nothing else took) comes last. The roll call and the meeting record take typed
+# text of their own steps ("vắng 3 7", a number), so they come before the menu (they leave menu labels
+# typed mid-way to it). Each module defines `register(application, ctx)`.
+FEATURES = [onboarding, roll_call, meeting_record, menu, guidance, reminders, reports, evaluation, fallback]
 
 # Background services, started in this order after the bot is initialised and stopped in reverse before it
 # shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.
