@@ -129,7 +129,6 @@ async def _ask_next(update: Update, ctx: AppContext, actor: common.Actor, cell_i
     manual = [line.criterion for line in result.lines if line.criterion.manual]
     missing = [c for c in manual if c in result.missing]
     if not missing:
-        await drafts.clear(ctx.db, actor.account.id)
         lines = [_("<b>{cell}</b>: {total} of {max} points, {grade}").format(
             cell=html.escape(evaluated.cell_name), total=_format_points(t, result.total),
             max=_format_points(t, ctx.config.evaluation.framework().max_points), grade=result.grade.name(t.lang))]
@@ -209,9 +208,13 @@ async def on_button(update: Update, context: Any) -> None:
     _ = actor.t.gettext
     data = update.callback_query.data or ""
     if data == _STOP:
-        await drafts.clear(ctx.db, actor.account.id)
+        if actor.in_flow(FLOW):
+            await drafts.clear(ctx.db, actor.account.id)
         await common.reply(update, _("Paused. What you scored is kept; send /chamdiem to go on."),
                            reply_markup=menu.menu_keyboard(actor))
+        return
+    if data.startswith(_CELL) and not actor.in_flow(FLOW):
+        await common.reply(update, _("This question is closed. Send /chamdiem to go on scoring."))
         return
     if data.startswith(_CELL) and data[len(_CELL):].isdigit():
         cell_id = int(data[len(_CELL):])

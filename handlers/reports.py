@@ -144,6 +144,13 @@ async def on_button(update: Update, context: Any) -> None:
     await _act(update, context, actor, update.callback_query.data or "")
 
 
+async def _end_flow(ctx: AppContext, actor: common.Actor) -> None:
+    """End this flow's draft — never another flow's (an old report button pressed mid-way through
+    something else leaves that alone)."""
+    if actor.in_flow(FLOW):
+        await drafts.clear(ctx.db, actor.account.id)
+
+
 async def _act(update: Update, context: Any, actor: common.Actor, data: str) -> None:
     ctx = ctx_of(context)
     _ = actor.t.gettext
@@ -152,8 +159,11 @@ async def _act(update: Update, context: Any, actor: common.Actor, data: str) -> 
     month = _current_month(ctx)
     try:
         if parts == ["x"]:
-            await drafts.clear(ctx.db, actor.account.id)
+            await _end_flow(ctx, actor)
             await common.reply(update, _("Cancelled."), reply_markup=menu.menu_keyboard(actor))
+            return
+        if parts == [WARD_LIST] and city and not actor.in_flow(FLOW):
+            await common.reply(update, _("This question is closed. Send /baocao to choose a report."))
             return
         if parts == [WARD_LIST] and city:
             ordered = sorted(wards, key=lambda ward: fold(ward.name))
@@ -171,13 +181,13 @@ async def _act(update: Update, context: Any, actor: common.Actor, data: str) -> 
             return
         if not await common.authorize_unit(update, context, actor, ward_id, what="reports.ward", roles=access.STAFF):
             return
-        await drafts.clear(ctx.db, actor.account.id)
+        await _end_flow(ctx, actor)
         await _send_ward(update, ctx, actor, ward, shift_period(month, -back))
     elif kind == CITY and len(rest) == 1 and rest[0] in (0, 1) and city:
-        await drafts.clear(ctx.db, actor.account.id)
+        await _end_flow(ctx, actor)
         await _send_city(update, ctx, actor, shift_period(month, -rest[0]))
     elif kind == QUARTER and len(rest) == 1 and (rest[0] == 0 and city or any(w.id == rest[0] for w in wards)):
-        await drafts.clear(ctx.db, actor.account.id)
+        await _end_flow(ctx, actor)
         ward = next((w for w in wards if w.id == rest[0]), None)
         await _send_quarter(update, ctx, actor, rules.quarter_of(month), ward)
     else:

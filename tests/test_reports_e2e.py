@@ -152,3 +152,17 @@ async def test_the_10th_delivery_goes_out_exactly_once_across_restarts(e2e):
     assert [(e.status, e.recipients) for e in log] == [("sent", len(staff))]
     for u in users:
         assert not [m for m in await u.quiet() if m.kind == "document"]
+
+
+async def test_an_old_report_button_leaves_another_flows_draft_alone(e2e):
+    staff = await e2e.person("ward_staff", ward=WARD)
+    u = await e2e.chat_as(staff, language="en")
+    await u.send("/baocao")
+    question = await u.reply()
+    await u.send("/chamdiem")
+    await u.reply()
+    await u.press(question.buttons[0][0][1], question)        # this month's report, from the old question
+    summary, _book, _chart = await u.replies(3)
+    assert WARD in summary.text
+    account = await e2e.db.fetchone("SELECT flow, step FROM drafts")
+    assert (account["flow"], account["step"]) == ("evaluation.score", "cell")
