@@ -1,8 +1,8 @@
 """The monthly ward report delivered on its own (bot/rules/report_delivery.py says when): for each ward due,
 its report is drawn (XLSX and PNG, in each recipient's language, written under `[reports] files_dir`) and one
 outbox message per ward staff member is queued — the chat summary with the two files — in the same
-transaction as its `ward_report` row in the reminders' log, so that a second check, a restart or `shcb tick`
-beside the bot never sends it twice. A background service: checks at start-up and every
+transaction as its `ward_report` row in the reminders' log, so that a second check, a restart or a second
+process never sends it twice (`shcb tick` does not run this check). A background service: checks at start-up and every
 `[reminders] tick_seconds`.
 """
 
