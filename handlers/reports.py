@@ -21,6 +21,7 @@ from bot.core.context import AppContext, ctx_of
 from bot.core.i18n import N_
 from bot.reports import charts, facts, xlsx
 from bot.reports.evaluation import quarter_results
+from bot.reports.labels import month_label, quarter_label
 from bot.reports.summary import city_summary, quarter_summary, ward_summary
 from bot.rules import access
 from bot.rules import reports as rules
@@ -59,32 +60,20 @@ def _choices(t: i18n.Translator, city: bool, wards: list[org.Unit], month: str) 
     choices = []
     if city:
         choices += [
-            (_("City overview, {month}").format(month=_month(t, month)), f"{PREFIX}{CITY}:0"),
-            (_("City overview, {month}").format(month=_month(t, previous)), f"{PREFIX}{CITY}:1"),
+            (_("City overview, {month}").format(month=month_label(t, month)), f"{PREFIX}{CITY}:0"),
+            (_("City overview, {month}").format(month=month_label(t, previous)), f"{PREFIX}{CITY}:1"),
             (_("A ward's report"), f"{PREFIX}{WARD_LIST}"),
-            (_("Evaluation of {quarter}, all wards").format(quarter=_quarter(t, quarter)), f"{PREFIX}{QUARTER}:0"),
+            (_("Evaluation of {quarter}, all wards").format(quarter=quarter_label(t, quarter)), f"{PREFIX}{QUARTER}:0"),
         ]
     else:
         for ward in wards:
             choices += [
-                (_("{ward}, {month}").format(ward=ward.name, month=_month(t, month)), f"{PREFIX}{WARD}:{ward.id}:0"),
-                (_("{ward}, {month}").format(ward=ward.name, month=_month(t, previous)), f"{PREFIX}{WARD}:{ward.id}:1"),
-                (_("Evaluation of {quarter}, {ward}").format(quarter=_quarter(t, quarter), ward=ward.name),
+                (_("{ward}, {month}").format(ward=ward.name, month=month_label(t, month)), f"{PREFIX}{WARD}:{ward.id}:0"),
+                (_("{ward}, {month}").format(ward=ward.name, month=month_label(t, previous)), f"{PREFIX}{WARD}:{ward.id}:1"),
+                (_("Evaluation of {quarter}, {ward}").format(quarter=quarter_label(t, quarter), ward=ward.name),
                  f"{PREFIX}{QUARTER}:{ward.id}"),
             ]
     return choices
-
-
-def _month(t: i18n.Translator, month: str) -> str:
-    from bot.reports.labels import month_label
-
-    return month_label(t, month)
-
-
-def _quarter(t: i18n.Translator, quarter: str) -> str:
-    from bot.reports.labels import quarter_label
-
-    return quarter_label(t, quarter)
 
 
 def _keyboard(t: i18n.Translator, choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:

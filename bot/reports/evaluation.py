@@ -8,6 +8,7 @@ from bot.reports import facts
 from bot.reports.xlsx import EvaluatedCell
 from bot.rules import evaluation as rules
 from bot.rules.reports import quarter_months
+from bot.rules.text import fold
 from storage import evaluations
 from storage.db import Database
 
@@ -28,7 +29,5 @@ async def quarter_results(db: Database, config: Config, quarter: str, *, ward_id
         first = records[0]
         result = rules.evaluate(framework, cell_id, quarter, months, records, scores.get(cell_id, {}))
         results.append(EvaluatedCell(first.ward_name, first.cell_name, result))
-    from bot.rules.text import fold
-
     results.sort(key=lambda cell: (fold(cell.ward_name), fold(cell.cell_name)))
     return results
