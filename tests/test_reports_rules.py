@@ -107,3 +107,36 @@ def test_malformed_quarters(bad):
 
 def test_last_months_across_the_year():
     assert r.last_months("2027-02", 3) == ["2026-12", "2027-01", "2027-02"]
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@st.composite
+def cell_months(draw):
+    count = draw(st.integers(min_value=0, max_value=30))
+    rows = []
+    for cell_id in range(count):
+        ward_id = draw(st.integers(min_value=1, max_value=4))
+        if draw(st.booleans()):
+            eligible = draw(st.integers(min_value=0, max_value=80))
+            start = Count(draw(st.integers(min_value=0, max_value=eligible)), eligible, draw(st.booleans()))
+            end = draw(st.one_of(st.none(), st.just(Count(start.present, eligible, start.meets_target))))
+            rows.append(cell(cell_id, f"C{cell_id}", ward_id, start=start, end=end, length_ok=draw(st.booleans()),
+                             kind=draw(st.sampled_from([None, REGULAR, THEMATIC, BOTH])),
+                             recommendations={"new": draw(st.integers(min_value=0, max_value=3))}))
+        else:
+            rows.append(cell(cell_id, f"C{cell_id}", ward_id))
+    return rows
+
+
+@given(cell_months())
+def test_the_city_is_the_sum_of_its_wards(rows):
+    city = r.city_report(MONTH, {1: "A", 2: "B", 3: "C", 4: "D"}, rows)
+    for field in ("cells", "reported", "start_present", "start_eligible", "end_present", "end_eligible",
+                  "under_target", "length_ok", "thematic"):
+        assert getattr(city.totals, field) == sum(getattr(w.totals, field) for w in city.wards), field
+    assert sum(w.totals.recommendations.get("new", 0) for w in city.wards) == city.totals.recommendations.get("new", 0)
+    for ward in city.wards:
+        assert len(ward.not_reported) == ward.totals.not_reported
+        assert 0 <= (ward.totals.start_rate or 0) <= 1 and 0 <= (ward.totals.reporting_rate or 0) <= 1
