@@ -30,7 +30,8 @@ from bot.delivery import sender
 from bot.delivery.rate_limit import ChatPacedRateLimiter
 from bot.reminders import scheduler
 from bot.reports import delivery as report_delivery
-from handlers import evaluation, fallback, guidance, meeting_record, menu, onboarding, reminders, reports, roll_call
+from handlers import (evaluation, fallback, guidance, meeting_record, meeting_reopen, menu, onboarding, reminders,
+                      reports, roll_call)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 # (which answers whatever nothing else took) comes last. The roll call and the meeting record take typed
 # text of their own steps ("vắng 3 7", a number), so they come before the menu (they leave menu labels
 # typed mid-way to it). Each module defines `register(application, ctx)`.
-FEATURES = [onboarding, roll_call, meeting_record, menu, guidance, reminders, reports, evaluation, fallback]
+FEATURES = [onboarding, roll_call, meeting_record, meeting_reopen, menu, guidance, reminders, reports, evaluation,
+            fallback]
 
 # Background services, started in this order after the bot is initialised and stopped in reverse before it
 # shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.

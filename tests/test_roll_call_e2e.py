@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.clock import VN_TZ
 from bot.reminders import scheduler
-from storage import codec, drafts, org, outbox, roll_calls
+from storage import codec, drafts, meetings, org, outbox, roll_calls
 from tests.fixtures.e2e import press_raw
 
 pytestmark = pytest.mark.e2e
@@ -162,11 +162,13 @@ async def test_typed_forms_bad_numbers_and_the_end_roll_call(e2e):
     assert set(draft.data["status"]) == {"present"} and draft.data["count"] is None   # nothing changed
 
     await s.send("vang 3 7")
-    await s.reply()
+    listed = await s.reply()
     await s.send("lý do 3 ốm nặng")
     await s.reply()
     await s.send("không lý do 7")
     await s.reply()
+    await s.press(next(x for row in listed.buttons for _l, x in row if x.endswith(":g")), listed)
+    assert "Khách mời (tính riêng): 1" in (await s.reply()).text
     await s.send("khách 2")
     await s.reply()
     await s.send("giờ 19:00")
@@ -232,6 +234,8 @@ async def test_paging_with_80_members_and_exempt_members(e2e):
     await s.reply()
     await s.send("vắng 75")
     await s.reply()
+    await s.photo(b"\x89PNG\r\n\x1a\n not a roll call")
+    assert "không nhận" in (await s.reply()).text
     await s.send("xong")
     await s.reply()
     await s.send("1")
@@ -241,8 +245,9 @@ async def test_paging_with_80_members_and_exempt_members(e2e):
     assert statuses[16] == "absent_excused" and statuses[80] == "exempt_present"
     assert sum(1 for m in start.members if m.status == "exempt_absent") == len(exempt) - 1
     assert start.eligible == regular + 1 and start.present == regular + 1 - (2 if statuses[75] == "absent_excused" else 1)
-    assert [m.full_name for m in start.members][-len(exempt):] == sorted(
-        [p.full_name for p in exempt], key=lambda n: [m.full_name for m in start.members].index(n))
+    # the exempt are listed apart, last; a photo meanwhile changed nothing
+    assert [m.exempt for m in start.members] == [False] * regular + [True] * len(exempt)
+    assert {m.person_id for m in start.members if m.exempt} == {p.id for p in exempt}
 
 
 async def test_below_target_notifies_the_right_wards_staff_only(e2e):
@@ -356,3 +361,48 @@ async def test_the_follow_up_skips_a_cell_that_took_its_roll_call(e2e):
     followups = {d.subject: d for d, _n in result.decisions if d.rule == "followup" and d.period == "2026-12"}
     assert followups[cell.id].action == "skipped" and followups[cell.id].reason == "not_needed"
     assert followups[other_cell.id].action == "sent"
+
+
+async def test_recorded_after_its_month_the_time_must_be_typed(e2e):
+    h = e2e
+    cell = await cell_of_size(h.db, 30)
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    h.clock.set(vn(2026, 12, 31, 20, 0))
+    await s.send("/diemdanh")
+    await s.reply()
+    h.clock.set(vn(2027, 1, 2, 9, 0))       # past midnight of the month's end: the draft is December's
+    await s.send("xong")
+    await s.reply()
+    await s.send("1")
+    asked = await s.reply()
+    assert "tháng 12 năm 2026" in asked.text and "19:30 3/12" in asked.text
+    assert await roll_calls.get(h.db, cell.id, "2026-12", "start") is None
+    await s.send("19:00 31/12")
+    await s.reply()
+    await s.send("xong")
+    await s.reply()
+    await s.send("1")
+    await s.reply()
+    start = await roll_calls.get(h.db, cell.id, "2026-12", "start")
+    assert codec.parse_instant(start.taken_at) == vn(2026, 12, 31, 19, 0)
+
+
+async def test_the_thematic_reminder_goes_to_cells_without_one_this_quarter(e2e):
+    h = e2e
+    cell = await cell_of_size(h.db, 30)
+    others = [c for c in await org.cells_under(h.db, cell.parent_id) if c.id != cell.id]
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    o = await h.chat_as(await h.person("secretary", cell=others[0].id))
+    await roll_calls.record(h.db, cell_id=cell.id, month="2026-10", phase="start", taken_at="2026-10-03T12:00:00+00:00",
+                            taken_by=None, members=[], eligible=0, present=0)
+    record = await meetings.get_record(h.db, cell.id, "2026-10")
+    async with h.db.transaction() as conn:
+        await meetings.save_record(conn, meeting_id=record.meeting_id, fields={"kind": "thematic"}, by=None,
+                                   at="2026-10-03T14:00:00+00:00")
+    h.clock.set(vn(2026, 12, 1, 9, 0))
+    result = await scheduler.tick(h.ctx, vn(2026, 12, 1, 9, 0))
+    thematic = {d.subject: d for d, _n in result.decisions if d.rule == "thematic"}
+    assert thematic[cell.id].action == "skipped" and thematic[others[0].id].action == "sent"
+    reminder = await o.wait_for(lambda m: "chuyên đề" in m.text, timeout=10)
+    assert others[0].name in reminder.text
+    assert not [m for m in await s.bot_messages() if "chuyên đề" in m.text]
