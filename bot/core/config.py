@@ -130,6 +130,108 @@ class RemindersConfig:
 
 
 @dataclass
+class ReportsConfig:
+    """The monthly ward report (bot/rules/reports.py): when it goes to the ward's staff, where its files go."""
+
+    delivery_day: int = 10
+    delivery_time: str = "07:00"
+    # where the XLSX and PNG files of the automatic delivery are written; empty: `reports/` beside the database
+    files_dir: str = ""
+
+    def check(self, source: str) -> None:
+        if not 1 <= self.delivery_day <= 31:
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key="reports.delivery_day", value=self.delivery_day))
+        if not _is_time(self.delivery_time):
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key="reports.delivery_time", value=self.delivery_time))
+
+
+def _is_time(value: str) -> bool:
+    hours, _sep, minutes = value.partition(":")
+    return (len(hours) == len(minutes) == 2 and (hours + minutes).isdigit()
+            and int(hours) < 24 and int(minutes) < 60)
+
+
+# The default evaluation framework, shaped on the provinces' 100-point sheet (preparation 15, attendance 20,
+# running the meeting 45, closing 20). Names are data of the framework, in both languages.
+DEFAULT_CRITERIA = [
+    {"key": "preparation", "name_vi": "Chuẩn bị nội dung, dự thảo nghị quyết", "name_en": "Preparation of the content and draft resolution", "points": 10, "source": "manual"},
+    {"key": "every_month", "name_vi": "Sinh hoạt đủ các tháng trong quý", "name_en": "A meeting every month of the quarter", "points": 5, "source": "every_month"},
+    {"key": "attendance", "name_vi": "Tỷ lệ đảng viên dự họp đạt chỉ tiêu", "name_en": "Attendance at the target", "points": 15, "source": "attendance"},
+    {"key": "ward_member", "name_vi": "Đảng ủy viên phụ trách dự họp", "name_en": "Ward committee member in charge attended", "points": 5, "source": "ward_member"},
+    {"key": "length", "name_vi": "Thời lượng sinh hoạt đủ quy định", "name_en": "Meeting length at the minimum", "points": 10, "source": "length"},
+    {"key": "speakers", "name_vi": "Đảng viên tham gia phát biểu", "name_en": "Members speaking", "points": 10, "source": "speakers"},
+    {"key": "thematic", "name_vi": "Sinh hoạt chuyên đề trong quý", "name_en": "A thematic meeting in the quarter", "points": 10, "source": "thematic"},
+    {"key": "content", "name_vi": "Nội dung thiết thực, đúng trình tự", "name_en": "Relevant content, proper order of business", "points": 15, "source": "manual"},
+    {"key": "recommendations", "name_vi": "Thông báo kết quả giải quyết kiến nghị", "name_en": "Answers to recommendations reported", "points": 5, "source": "recommendations"},
+    {"key": "minutes", "name_vi": "Biên bản ghi đầy đủ, đúng mẫu", "name_en": "Complete minutes", "points": 10, "source": "manual"},
+    {"key": "resolution", "name_vi": "Kết luận, nghị quyết rõ ràng", "name_en": "Clear conclusions and resolution", "points": 5, "source": "manual"},
+]
+DEFAULT_CLASSES = [
+    {"key": "good", "name_vi": "Tốt", "name_en": "Good", "min_points": 90,
+     "needs_full": ["attendance", "length", "speakers", "minutes"]},
+    {"key": "fair", "name_vi": "Khá", "name_en": "Fair", "min_points": 70},
+    {"key": "average", "name_vi": "Trung bình", "name_en": "Average", "min_points": 50},
+    {"key": "poor", "name_vi": "Kém", "name_en": "Poor", "min_points": 0},
+]
+
+
+@dataclass
+class EvaluationConfig:
+    """The quarterly evaluation's criteria and classes (bot/rules/evaluation.py)."""
+
+    min_speakers: int = 3
+    criteria: list[dict] = field(default_factory=lambda: [dict(c) for c in DEFAULT_CRITERIA])
+    classes: list[dict] = field(default_factory=lambda: [dict(c) for c in DEFAULT_CLASSES])
+
+    def framework(self):
+        from bot.rules import evaluation
+
+        criteria = tuple(evaluation.Criterion(str(c.get("key", "")), str(c.get("name_vi", "")),
+                                              str(c.get("name_en", "")), float(c.get("points", 0)),
+                                              str(c.get("source", evaluation.MANUAL)))
+                         for c in self.criteria)
+        grades = tuple(evaluation.Grade(str(g.get("key", "")), str(g.get("name_vi", "")), str(g.get("name_en", "")),
+                                        float(g.get("min_points", 0)), tuple(g.get("needs_full", ())))
+                       for g in self.classes)
+        return evaluation.Framework(criteria, grades, self.min_speakers)
+
+    def check(self, source: str) -> None:
+        from bot.rules import evaluation
+
+        known = {"criteria": {"key", "name_vi", "name_en", "points", "source"},
+                 "classes": {"key", "name_vi", "name_en", "min_points", "needs_full"}}
+        for table, keys in known.items():
+            for index, item in enumerate(getattr(self, table)):
+                extra = set(item) - keys
+                if extra:
+                    raise ConfigError(_("{file}: {key}: unknown key").format(
+                        file=source, key=f"evaluation.{table}[{index}].{sorted(extra)[0]}"))
+        try:
+            problems = evaluation.check(self.framework())
+        except (TypeError, ValueError):
+            problems = [("", "")]
+        if problems:
+            problem, key = problems[0]
+            messages = {
+                evaluation.NO_CRITERIA: _("no criteria"),
+                evaluation.DUPLICATE_KEY: _("two criteria have the key {key!r}"),
+                evaluation.UNKNOWN_SOURCE: _("criterion {key!r}: unknown source (one of {sources})"),
+                evaluation.NO_POINTS: _("criterion {key!r}: points must be above 0"),
+                evaluation.MISSING_NAME: _("criterion {key!r}: key, name_vi and name_en are required"),
+                evaluation.NO_CLASSES: _("no classes"),
+                evaluation.CLASS_ORDER: _("classes must go from the highest min_points down, each different"),
+                evaluation.UNKNOWN_NEEDS_FULL: _("class {key!r}: needs_full names an unknown criterion"),
+                evaluation.NEGATIVE_SPEAKERS: _("min_speakers must be 0 or more"),
+            }
+            text = messages.get(problem, _("a value of the wrong type")).format(
+                key=key, sources=", ".join(evaluation.SOURCES))
+            raise ConfigError(_("{file}: {key}: cannot be used: {problem}").format(
+                file=source, key="evaluation", problem=text))
+
+
+@dataclass
 class MeetingConfig:
     """Roll calls and the meeting record (bot/rules/attendance.py)."""
 
@@ -165,6 +267,8 @@ class Config:
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     sender: SenderConfig = field(default_factory=SenderConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     meeting: MeetingConfig = field(default_factory=MeetingConfig)
     source: str = field(default="", compare=False, metadata={"internal": True})
 
@@ -266,6 +370,8 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
             )
         ) from None
     config.reminders.check(config.source)
+    config.reports.check(config.source)
+    config.evaluation.check(config.source)
     config.meeting.check(config.source)
     token = environ.get(TOKEN_ENV)
     if token:

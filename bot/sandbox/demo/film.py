@@ -38,6 +38,7 @@ from bot.core.i18n import N_
 from bot.sandbox.demo import guidance as guidance_part
 from bot.sandbox.demo import onboarding as onboarding_part
 from bot.sandbox.demo import reminders as reminders_part
+from bot.sandbox.demo import report as report_part
 from bot.sandbox.demo import roll_call as roll_call_part
 from bot.sandbox.localapi import BotMessage, Limits, LocalBotApi, Network
 from bot.sandbox.stage import ROLE_LABELS, Stage, load_generated_roster
@@ -58,11 +59,11 @@ PARTS = {
     "guidance": guidance_part,      # the ward sends the month's guidance before the 1st
     "reminders": reminders_part,    # the 1st/2nd/3rd reminders on a simulated clock
     "roll_call": roll_call_part,    # a meeting's two roll calls and its record
+    "report": report_part,          # the ward's report on the 10th, and one asked for from the menu
 }
 # Parts whose feature is not built yet: named in the opening, never faked.
 NOT_BUILT = [
     "recommendations",  # recommendations go up to the ward and the city; answers come back down
-    "report",           # the ward's report before the 10th
 ]
 
 
