@@ -29,14 +29,14 @@ from bot.core.logging_setup import protect
 from bot.delivery import sender
 from bot.delivery.rate_limit import ChatPacedRateLimiter
 from bot.reminders import scheduler
-from handlers import fallback, guidance, menu, onboarding, reminders
+from handlers import fallback, guidance, menu, onboarding, recommendation_inbox, recommendations, reminders
 
 log = logging.getLogger(__name__)
 
 # The feature handlers, registered in this order. Order matters: within a group the first handler that
 # matches an update takes it, so the conversations come before the menu's text buttons, and `fallback`
 # (which answers whatever nothing else took) comes last. Each module defines `register(application, ctx)`.
-FEATURES = [onboarding, menu, guidance, reminders, fallback]
+FEATURES = [onboarding, recommendations, recommendation_inbox, menu, guidance, reminders, fallback]
 
 # Background services, started in this order after the bot is initialised and stopped in reverse before it
 # shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.
