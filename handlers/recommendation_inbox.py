@@ -61,6 +61,15 @@ PROMPTS = {
 # --- Small shared pieces -------------------------------------------------------------------------------
 
 
+async def ack(update: Update) -> None:
+    """Answer the button press, if it was one and is not answered yet (a second answer is refused)."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except Exception:
+            log.debug("callback query not answered", exc_info=True)
+
+
 async def stale(update: Update, actor: common.Actor) -> None:
     _ = actor.t.gettext
     text = _("This button is out of date. Nothing was changed. Send /kiennghi to see the recommendations now.")
@@ -216,8 +225,7 @@ async def show_item(update: Update, context: Any, actor: common.Actor, item: Rec
         ctx.db, {h.actor_person_id for h in history if h.actor_person_id})).values()}
     actions = rules.actions_for(item.status, levels)
     await _remember_item(ctx, actor, item, actions)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await ack(update)
     payload = {"text": texts.card(t, item, cell_name=place.cell_name, ward_name=place.ward_name,
                                   submitter=place.submitter, history=history, names=names),
                "parse_mode": "HTML", "attachments": texts.attachments_payload(item),
@@ -289,8 +297,7 @@ async def act(update: Update, context: Any, actor: common.Actor, action: str, it
     if action in rules.NEEDS_TEXT:
         await begin_action_text(update, context, actor, item, action)
         return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await ack(update)
     await apply(update, context, actor, item, action, decision, None)
 
 
@@ -329,8 +336,7 @@ async def begin_action_text(update: Update, context: Any, actor: common.Actor, i
     _ = actor.t.gettext
     await drafts.save(ctx.db, actor.account.id, ACT_FLOW, TEXT,
                       {"item": item.id, "action": action, "status": item.status}, at=common.now_instant(ctx))
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await ack(update)
     await common.reply(update, _(PROMPTS[action]).format(code=item.code))
 
 
@@ -495,8 +501,7 @@ async def show_inbox(update: Update, context: Any, actor: common.Actor, key: str
                    for i, c in enumerate(categories) if by_category.get(c)]
     rows += [cat_buttons[i:i + 3] for i in range(0, len(cat_buttons), 3)]
     await remember_list(ctx, actor, [item.id for item in page_items], {"filter": key, "page": page})
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await ack(update)
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 

@@ -114,8 +114,7 @@ async def begin_submission(update: Update, context: Any) -> None:
     if actor is None:
         return
     _ = actor.t.gettext
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await inbox.ack(update)
     cells = people.leader_cells(actor)
     if not cells:
         await common.reply(update, _("Only a cell's secretary or deputy secretary can send a recommendation."))
@@ -214,7 +213,7 @@ async def on_button(update: Update, context: Any) -> None:
     if not actor.in_flow(FLOW, step) or not index.isdigit() or int(index) >= len(found):
         await inbox.stale(update, actor)
         return
-    await query.answer()
+    await inbox.ack(update)
     await _answer(update, context, actor, step, found[int(index)][0])
 
 
@@ -416,7 +415,7 @@ async def on_mine_page(update: Update, context: Any) -> None:
     if not page.isdigit():
         await inbox.stale(update, actor)
         return
-    await update.callback_query.answer()
+    await inbox.ack(update)
     await show_mine(update, context, actor, page=int(page))
 
 

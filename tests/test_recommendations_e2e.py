@@ -196,5 +196,216 @@ async def test_a_member_and_staff_cannot_submit(e2e):
     member = await e2e.chat_as(await e2e.person("member", cell=cell.id))
     await member.send("/guikiennghi")
     refused = await member.reply()
-    assert "không phải" in refused.text or "không thuộc" in refused.text or "Gửi kiến nghị" in refused.text
+    assert "“Gửi kiến nghị”" in refused.text
+    staff = (await staff_of(e2e))[0]
+    await staff.send("/guikiennghi")
+    assert "“Gửi kiến nghị”" in (await staff.reply()).text
     assert await e2e.db.fetchval("SELECT count(*) FROM drafts") == 0
+
+
+# --- handling ----------------------------------------------------------------------------------------------
+
+from datetime import datetime  # noqa: E402
+
+from bot.core.clock import VN_TZ  # noqa: E402
+from bot.reminders import scheduler  # noqa: E402
+from bot.rules import access  # noqa: E402
+from storage import roles  # noqa: E402
+
+
+def vn(*args):
+    return datetime(*args, tzinfo=VN_TZ)
+
+
+async def tick_at(e2e, when):
+    e2e.clock.set(when)
+    return await scheduler.tick(e2e.ctx, when)
+
+
+async def leaders(e2e, cell):
+    return [await e2e.chat_as(p) for p, _m in await org.current_members(e2e.db, [cell.id], org.CELL_LEADERS)]
+
+
+async def test_the_ward_receives_and_answers_and_the_cell_is_told_each_time(e2e):
+    ward, cell = await cell_of(e2e)
+    cell_users = await leaders(e2e, cell)
+    s, others = cell_users[0], cell_users[1:]
+    staff = (await staff_of(e2e))[0]
+    code = code_in((await submit(s, content="Xin lắp đèn ngõ 7")).text)
+    await staff.send("/kiennghi")
+    inbox = await staff.wait_for(lambda m: code in m.text)
+    assert "Cần xử lý: 1" in inbox.text and cell.name in inbox.text
+    await staff.send("1")                                  # the first of the list, typed
+    card = await staff.wait_for(lambda m: "Nội dung" in m.text)
+    assert "Xin lắp đèn ngõ 7" in card.text
+    assert [label for row in card.buttons for label, _d in row] == [
+        "1. 📥 Tiếp nhận", "2. ✅ Trả lời", "3. ⬆️ Chuyển lên Thành ủy", "4. ❓ Đề nghị chi bộ làm rõ"]
+    await staff.press("1. 📥 Tiếp nhận")
+    await staff.wait_for(lambda m: "Đã ghi nhận tiếp nhận" in m.text)
+    for u in cell_users:
+        told = await u.wait_for(lambda m: code in m.text and "đã tiếp nhận" in m.text)
+        assert told.text.startswith(f"Kiến nghị {code} của Chi bộ {cell.name}")
+    card = await staff.wait_for(lambda m: "Nội dung" in m.text)
+    assert "1. ✅ Trả lời" in str(card.buttons)
+    await staff.send("1")                                  # the action, typed: answer
+    await staff.wait_for(lambda m: "nhập trả lời kiến nghị" in m.text)
+    await staff.send("Phường đã đưa vào kế hoạch quý I/2027 & sẽ lắp <ngay>.")
+    await staff.wait_for(lambda m: "Đã gửi trả lời về chi bộ" in m.text)
+    for u in cell_users:
+        answer = await u.wait_for(lambda m: code in m.text and "đã trả lời" in m.text)
+        assert "Phường đã đưa vào kế hoạch quý I/2027 & sẽ lắp <ngay>." in answer.text
+        assert "thông báo trả lời này tới đảng viên" in answer.text
+    item = await store.by_code(e2e.db, code)
+    history = await store.history(e2e.db, item.id)
+    assert [(h.action, h.to_status, h.actor_person_id) for h in history] == [
+        ("submit", "new", s.person.id), ("receive", "received", staff.person.id),
+        ("resolve", "resolved", staff.person.id)]
+    assert item.answer == "Phường đã đưa vào kế hoạch quý I/2027 & sẽ lắp <ngay>."
+    assert [e.detail["to"] for e in await audit_actions(e2e, "recommendation.receive")] == ["received"]
+    assert [e.detail["to"] for e in await audit_actions(e2e, "recommendation.resolve")] == ["resolved"]
+    # answering twice, escalating a resolved one: refused, nothing changes
+    for data in (f"kn:a:resolve:{item.id}:received", f"kn:a:escalate:{item.id}:new",
+                 f"kn:a:escalate:{item.id}:resolved"):
+        answer = await press_raw(staff, card.message_id, data)
+        assert "Không có gì thay đổi" in answer["text"]
+    assert len(await store.history(e2e.db, item.id)) == 3
+    # the secretary's list shows the answer
+    await s.send("/kiennghi")
+    mine = await s.wait_for(lambda m: code in m.text)
+    assert "phường đã trả lời" in mine.text
+
+
+async def test_escalated_to_the_city_clarified_and_answered_by_the_city(e2e):
+    ward, cell = await cell_of(e2e)
+    s = (await leaders(e2e, cell))[0]
+    staff = (await staff_of(e2e))[0]
+    city = await e2e.chat_as(await e2e.person("city_staff"), language="en")
+    code = code_in((await submit(s, content="Đề nghị nâng cấp quốc lộ")).text)
+    other = code_in((await submit(s, content="Việc của phường")).text)
+    item = await store.by_code(e2e.db, code)
+    await staff.send(code)
+    await staff.wait_for(lambda m: "Nội dung" in m.text)
+    await staff.press("3. ⬆️ Chuyển lên Thành ủy")
+    await staff.wait_for(lambda m: "Đã chuyển lên Thành ủy" in m.text)
+    await s.wait_for(lambda m: code in m.text and "chuyển lên Thành ủy" in m.text)
+    notice = await city.wait_for(lambda m: code in m.text and "Escalated to the city by" in m.text)
+    # the city's inbox: only what was escalated
+    await city.send("/kiennghi")
+    inbox = await city.wait_for(lambda m: "Recommendations —" in m.text)
+    assert code in inbox.text and other not in inbox.text
+    await city.send(other)
+    assert (await city.reply()).text == f"No recommendation {other} among those you can see."
+    await city.press("🔎 Open it", notice)
+    card = await city.wait_for(lambda m: "Content" in m.text)
+    assert [label for row in card.buttons for label, _d in row] == ["1. ✅ Answer", "2. ❓ Ask the cell to clarify"]
+    await city.press("2. ❓ Ask the cell to clarify")
+    await city.wait_for(lambda m: "should clarify" in m.text)
+    await city.send("Đoạn nào, dài bao nhiêu km?")
+    await city.wait_for(lambda m: "The question was sent to the cell." in m.text)
+    question = await s.wait_for(lambda m: code in m.text and "Đoạn nào, dài bao nhiêu km?" in m.text)
+    assert "Thành ủy đề nghị chi bộ làm rõ" in question.text
+    await s.press("1. ✍️ Trả lời, làm rõ", question)
+    await s.wait_for(lambda m: "nhập nội dung làm rõ" in m.text)
+    await s.send("Từ km 3 đến km 5, khoảng 2 km.")
+    await s.wait_for(lambda m: "Đã gửi nội dung làm rõ" in m.text)
+    clarified = await city.wait_for(lambda m: "has clarified recommendation" in m.text)
+    assert "Từ km 3 đến km 5, khoảng 2 km." in clarified.text
+    assert (await store.get(e2e.db, item.id)).status == "escalated"
+    await city.press("🔎 Open it", clarified)
+    await city.wait_for(lambda m: "Content" in m.text and "1. ✅ Answer" in str(m.buttons))
+    await city.press("1. ✅ Answer")
+    await city.wait_for(lambda m: "Type the answer" in m.text)
+    await city.send("Thành phố đã giao Ban Quản lý dự án khảo sát.")
+    await city.wait_for(lambda m: "Answer sent to the cell and its ward." in m.text)
+    answered = await s.wait_for(lambda m: code in m.text and "Thành ủy đã trả lời" in m.text)
+    assert "Thành phố đã giao Ban Quản lý dự án khảo sát." in answered.text
+    await staff.wait_for(lambda m: code in m.text and "Thành ủy đã trả lời" in m.text)
+    history = [(h.action, h.from_status, h.to_status) for h in await store.history(e2e.db, item.id)]
+    assert history == [("submit", None, "new"), ("escalate", "new", "escalated"),
+                       ("return", "escalated", "city_returned"), ("clarify", "city_returned", "escalated"),
+                       ("resolve", "escalated", "city_resolved")]
+
+
+async def test_the_ward_asks_to_clarify_and_the_cell_answers(e2e):
+    ward, cell = await cell_of(e2e)
+    s = (await leaders(e2e, cell))[0]
+    staff = (await staff_of(e2e))[0]
+    code = code_in((await submit(s, content="Mất điện")).text)
+    await staff.send(code)
+    await staff.wait_for(lambda m: "Nội dung" in m.text)
+    await staff.send("4")
+    await staff.wait_for(lambda m: "cần làm rõ" in m.text)
+    await staff.send("   ")                      # an empty question is refused, the step stays
+    assert "không gửi được câu trả lời trống" in (await staff.reply()).text
+    await staff.send("Mất điện ở tổ nào?")
+    question = await s.wait_for(lambda m: code in m.text and "Mất điện ở tổ nào?" in m.text)
+    await s.press("1. ✍️ Trả lời, làm rõ", question)
+    await s.wait_for(lambda m: "nhập nội dung làm rõ" in m.text)
+    await s.send("Tổ 4 và tổ 5.")
+    clarified = await staff.wait_for(lambda m: "đã làm rõ kiến nghị" in m.text)
+    assert "Tổ 4 và tổ 5." in clarified.text
+    assert (await store.by_code(e2e.db, code)).status == "received"
+    # the old clarify button again: refused
+    answer = await press_raw(s, question.message_id, question.buttons[0][0][1])
+    assert "Không có gì thay đổi" in answer["text"]
+
+
+async def test_urgent_at_once_the_others_in_the_daily_digest(e2e):
+    ward, cell = await cell_of(e2e)
+    s = (await leaders(e2e, cell))[0]
+    staff = await staff_of(e2e)
+    normal = code_in((await submit(s, content="Việc thường")).text)
+    urgent = code_in((await submit_by_buttons(s, content="Cháy rừng phòng hộ", urgent=True)).text)
+    for u in staff:
+        notice = await u.wait_for(lambda m: urgent in m.text)
+        assert "Kiến nghị khẩn" in notice.text and "Cháy rừng phòng hộ" in notice.text
+        assert "1. 📥 Tiếp nhận" in str(notice.buttons)
+    rows = await outbox.by_ref(e2e.db, f"recommendation:{(await store.by_code(e2e.db, normal)).id}")
+    assert all(r.kind != "recommendation.urgent" for r in rows)
+    await staff[0].press("2. ✅ Trả lời")          # straight from the notice
+    await staff[0].wait_for(lambda m: "nhập trả lời" in m.text)
+    await staff[0].send("/cancel")
+    await staff[0].wait_for(lambda m: "Đã hủy" in m.text)
+    # the digest at 17:00: the normal one only, once
+    result = await tick_at(e2e, vn(2026, 11, 27, 16, 59))
+    assert result.recommendations.digests == 0
+    result = await tick_at(e2e, vn(2026, 11, 27, 17, 0))
+    assert result.recommendations.digests == len(await org.units_of_kind(e2e.db, "ward"))
+    for u in staff:
+        digest = await u.wait_for(lambda m: "kiến nghị mới từ các chi bộ" in m.text)
+        assert normal in digest.text and urgent not in digest.text and "1 kiến nghị mới" in digest.text
+    assert (await tick_at(e2e, vn(2026, 11, 27, 17, 1))).recommendations.digests == 0
+    await e2e.restart()
+    assert (await tick_at(e2e, vn(2026, 11, 27, 18, 0))).recommendations.digests == 0
+    rows = await settled(e2e, "recommendation:digest:2026-11-27")
+    assert len(rows) == len(staff)
+
+
+async def test_answers_reach_the_secretary_who_replaced_the_submitter(e2e):
+    ward, cell = await cell_of(e2e)
+    old = await e2e.chat_as(await e2e.person("secretary", cell=cell.id))
+    code = code_in((await submit(old, content="Sân chơi trẻ em")).text)
+    members = [p for p, m in await org.current_members(e2e.db, [cell.id], ["member"])]
+    new_person = members[0]
+    plan = access.plan_replacement(await roles.cell_memberships(e2e.db, cell.id), new_person.id)
+    async with e2e.db.transaction() as conn:
+        await roles.apply(conn, cell.id, ended=plan.ended, opened=plan.opened, today="2026-11-27")
+    new = await e2e.chat_as(new_person)
+    staff = (await staff_of(e2e))[0]
+    await staff.send(code)
+    await staff.wait_for(lambda m: "Nội dung" in m.text)
+    await staff.press("2. ✅ Trả lời")
+    await staff.wait_for(lambda m: "nhập trả lời" in m.text)
+    await staff.send("Đã bố trí kinh phí.")
+    got = await new.wait_for(lambda m: code in m.text and "Đã bố trí kinh phí." in m.text)
+    assert "đã trả lời" in got.text
+    item = await store.by_code(e2e.db, code)
+    sent_to = {r.person_id for r in await outbox.by_ref(e2e.db, f"recommendation:{item.id}")
+               if r.kind == "recommendation.status" and "Đã bố trí" in r.payload["text"]}
+    assert new_person.id in sent_to and old.person.id not in sent_to
+    # the old secretary no longer sees the cell's items
+    await old.send(code)
+    assert (await old.reply()).text == f"Không có kiến nghị {code} trong số kiến nghị đồng chí được xem."
+    # the new one does
+    await new.send(f"/kiennghi {code}")
+    assert "Đã bố trí kinh phí." in (await new.wait_for(lambda m: "Nội dung" in m.text)).text
