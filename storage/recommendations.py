@@ -277,7 +277,7 @@ async def count_by_cell_and_status(db: Database, month: str, *, ward_id: int | N
 
 async def open_items(db: Database, *, ward_id: int | None = None, statuses: Iterable[str] = OPEN,
                      month: str | None = None, submitted_before: str | None = None) -> list[Recommendation]:
-    """Items not closed (or in `statuses`): of one ward, of one month, submitted before an instant."""
+    """Items not closed (or in `statuses`): of one ward, of one month, submitted by an instant."""
     wanted = list(statuses)
     sql = f"SELECT * FROM recommendations WHERE status IN ({_placeholders(wanted)})"
     params: list[Any] = wanted
@@ -288,7 +288,7 @@ async def open_items(db: Database, *, ward_id: int | None = None, statuses: Iter
         sql += " AND month = ?"
         params.append(month)
     if submitted_before is not None:
-        sql += " AND submitted_at < ?"
+        sql += " AND submitted_at <= ?"
         params.append(submitted_before)
     rows = await db.fetchall(sql + " ORDER BY submitted_at, id", params)
     return [_item(row) for row in rows]

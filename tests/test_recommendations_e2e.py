@@ -409,3 +409,150 @@ async def test_answers_reach_the_secretary_who_replaced_the_submitter(e2e):
     # the new one does
     await new.send(f"/kiennghi {code}")
     assert "Đã bố trí kinh phí." in (await new.wait_for(lambda m: "Nội dung" in m.text)).text
+
+
+async def test_the_loop_is_closed_in_the_next_meeting_reminder_once(e2e):
+    ward, cell = await cell_of(e2e)
+    cell_users = await leaders(e2e, cell)
+    s = cell_users[0]
+    staff = (await staff_of(e2e))[0]
+    answered = code_in((await submit(s, content="Vỉa hè bị lấn chiếm")).text)
+    still_open = code_in((await submit(s, content="Chưa trả lời")).text)
+    await staff.send(answered)
+    await staff.wait_for(lambda m: "Nội dung" in m.text)
+    await staff.send("2")
+    await staff.wait_for(lambda m: "nhập trả lời" in m.text)
+    await staff.send("Đã ra quân giải tỏa ngày 30/11.")
+    await staff.wait_for(lambda m: "Đã gửi trả lời" in m.text)
+    await tick_at(e2e, vn(2026, 12, 3, 7, 0))
+    for u in cell_users:
+        reminder = await u.wait_for(lambda m: "sinh hoạt định kỳ" in m.text)
+        assert "Chi bộ đã nhận 1 trả lời kiến nghị kể từ buổi sinh hoạt trước" in reminder.text
+        assert f"• {answered} (An ninh trật tự): Đã ra quân giải tỏa ngày 30/11." in reminder.text
+        assert still_open not in reminder.text
+    # the 8th: the ward report lists what is still open
+    await tick_at(e2e, vn(2026, 12, 8, 8, 0))
+    report = await staff.wait_for(lambda m: "báo cáo" in m.text.lower() and still_open in m.text)
+    assert answered not in report.text and "1 kiến nghị của các chi bộ còn chưa xong" in report.text
+    # January's meeting reminder: that answer was reported already
+    await tick_at(e2e, vn(2027, 1, 3, 7, 0))
+    january = await s.wait_for(lambda m: "sinh hoạt định kỳ" in m.text and "tháng 1" in m.text)
+    assert answered not in january.text and "trả lời kiến nghị" not in january.text
+
+
+async def test_overdue_items_are_flagged_to_the_ward_once(e2e):
+    ward, cell = await cell_of(e2e)
+    s = (await leaders(e2e, cell))[0]
+    staff = await staff_of(e2e)
+    normal = code_in((await submit(s, content="Thường")).text)
+    urgent = code_in((await submit_by_buttons(s, content="Khẩn", urgent=True)).text)
+    result = await tick_at(e2e, vn(2026, 11, 29, 8, 59))
+    assert result.recommendations.flagged == []
+    result = await tick_at(e2e, vn(2026, 11, 29, 9, 0))    # 2 days: the urgent one
+    assert result.recommendations.flagged == [(await store.by_code(e2e.db, urgent)).id]
+    for u in staff:
+        flag = await u.wait_for(lambda m: "quá hạn" in m.text)
+        assert urgent in flag.text and normal not in flag.text and "2 ngày" in flag.text
+    assert (await tick_at(e2e, vn(2026, 11, 29, 9, 1))).recommendations.flagged == []
+    # received in time does not stop the clock: still not answered after 7 days
+    first = staff[0]
+    await first.send(normal)
+    await first.wait_for(lambda m: "Nội dung" in m.text)
+    await first.press("1. 📥 Tiếp nhận")
+    await first.wait_for(lambda m: "Đã ghi nhận tiếp nhận" in m.text)
+    result = await tick_at(e2e, vn(2026, 12, 4, 9, 0))
+    assert result.recommendations.flagged == [(await store.by_code(e2e.db, normal)).id]
+    flag = await first.wait_for(lambda m: "quá hạn" in m.text)
+    assert normal in flag.text and urgent not in flag.text
+    await e2e.restart()
+    assert (await tick_at(e2e, vn(2026, 12, 5, 9, 0))).recommendations.flagged == []
+
+
+async def test_another_ward_can_neither_see_nor_act(e2e):
+    ward, cell = await cell_of(e2e)
+    s = (await leaders(e2e, cell))[0]
+    code = code_in((await submit(s, content="Bí mật của phường Nam Ngạn")).text)
+    item = await store.by_code(e2e.db, code)
+    other_ward = next(w for w in await org.units_of_kind(e2e.db, "ward") if w.name != WARD)
+    stranger = (await staff_of(e2e, ward=other_ward.name))[0]
+    neighbour = await e2e.chat_as(await e2e.person("secretary", cell=(await org.cells_under(e2e.db, ward.id))[1].id))
+    city = await e2e.chat_as(await e2e.person("city_staff"))
+    for u in (stranger, neighbour, city):
+        await u.send(code)
+        assert (await u.reply()).text == f"Không có kiến nghị {code} trong số kiến nghị đồng chí được xem."
+        await u.send(f"/kiennghi {code}")
+        assert (await u.reply()).text == f"Không có kiến nghị {code} trong số kiến nghị đồng chí được xem."
+    await stranger.send("/kiennghi")
+    inbox = await stranger.wait_for(lambda m: "Kiến nghị —" in m.text)
+    assert code not in inbox.text and other_ward.name in inbox.text
+    for data in (f"kn:o:{item.id}", f"kn:a:resolve:{item.id}:new", f"kn:a:receive:{item.id}:new",
+                 f"kn:a:escalate:{item.id}:new", "kn:a:delete:1:new", "kn:o:999999", "kn:a:x"):
+        for u in (stranger, neighbour, city):
+            answer = await press_raw(u, inbox.message_id if u is stranger else 1, data)
+            assert answer["text"] == "Xin lỗi, đồng chí không có quyền thực hiện thao tác này."
+    got = await store.by_code(e2e.db, code)
+    assert got.status == "new" and len(await store.history(e2e.db, item.id)) == 1
+    forged = await audit_actions(e2e, "access.forged")
+    assert len(forged) >= 9 + 6
+    for u in (stranger, neighbour, city):
+        assert "Bí mật" not in str([m.text for m in await u.bot_messages()])
+
+
+async def test_two_staff_at_once_only_one_wins(e2e):
+    wards = await org.units_of_kind(e2e.db, "ward")
+    for ward in wards:
+        staff_people = await e2e.people(role="ward_staff", ward=ward.name)
+        if len(staff_people) >= 2:
+            break
+    cell = (await org.cells_under(e2e.db, ward.id))[0]
+    s = (await leaders(e2e, cell))[0]
+    code = code_in((await submit(s, content="Hai người cùng bấm")).text)
+    item = await store.by_code(e2e.db, code)
+    a, b = [await e2e.chat_as(p) for p in staff_people[:2]]
+    cards = []
+    for u in (a, b):
+        await u.send(code)
+        cards.append(await u.wait_for(lambda m: "Nội dung" in m.text))
+    await asyncio.gather(a.press("3. ⬆️ Chuyển lên Thành ủy", cards[0]), b.press("1. 📥 Tiếp nhận", cards[1]))
+    outcome = await asyncio.gather(
+        a.wait_for(lambda m: "Đã chuyển lên Thành ủy" in m.text or "đã thay đổi" in m.text
+                   or "Đã có người xử lý" in m.text, timeout=8),
+        b.wait_for(lambda m: "Đã ghi nhận tiếp nhận" in m.text or "đã thay đổi" in m.text
+                   or "Đã có người xử lý" in m.text, timeout=8), return_exceptions=True)
+    answers_a = [x["text"] for x in await a.callback_answers()]
+    answers_b = [x["text"] for x in await b.callback_answers()]
+    history = await store.history(e2e.db, item.id)
+    assert len(history) == 2                      # one of the two won, once
+    winner = history[-1].action
+    loser_answers = answers_b if winner == "escalate" else answers_a
+    loser_replies = outcome[1] if winner == "escalate" else outcome[0]
+    refusal = [t for t in loser_answers if t and "đã thay đổi" in t] or \
+        ([loser_replies.text] if not isinstance(loser_replies, Exception) and
+         ("đã thay đổi" in loser_replies.text or "Đã có người xử lý" in loser_replies.text) else [])
+    assert refusal, (answers_a, answers_b, outcome)
+
+
+async def test_long_and_hostile_texts_arrive_whole_and_unformatted(e2e):
+    ward, cell = await cell_of(e2e)
+    cell_users = await leaders(e2e, cell)
+    s = cell_users[0]
+    staff = (await staff_of(e2e))[0]
+    content = ("<b>Bà con</b> & *phản ánh* _gấp_: " + "nước thải chảy tràn ra đường; " * 130).strip()
+    assert len(content) > 3900
+    code = code_in((await submit(s, content=content)).text)
+    assert (await store.by_code(e2e.db, code)).content == content
+    await staff.send(code)
+    parts = [await staff.wait_for(lambda m: code in m.text)]
+    while "Trạng thái" in parts[0].text and not parts[-1].buttons:
+        parts.append(await staff.reply())
+    shown = "".join(p.text for p in parts)
+    assert "<b>Bà con</b> & *phản ánh* _gấp_:" in shown
+    assert shown.count("nước thải chảy tràn ra đường;") == 130
+    answer = "Trả lời <i>dài</i> & " + "đã xử lý xong; " * 280
+    await staff.press("2. ✅ Trả lời", parts[-1])
+    await staff.wait_for(lambda m: "nhập trả lời" in m.text)
+    await staff.send(answer[:4000])
+    got = [await s.wait_for(lambda m: code in m.text and "đã trả lời" in m.text)]
+    got.append(await s.reply(timeout=8))
+    text = "".join(m.text for m in got)
+    assert "Trả lời <i>dài</i> &" in text and text.count("đã xử lý xong;") == answer[:4000].count("đã xử lý xong;")
