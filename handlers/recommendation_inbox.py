@@ -90,7 +90,24 @@ def audit_entry(ctx: AppContext, update: Update, actor: common.Actor, action: st
             "actor_external_id": user.id if user else None, "unit_id": unit_id, "detail": detail or {}}
 
 
-async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+async def say(update: Update, ctx_or_context: Any, text: str, reply_markup: InlineKeyboardMarkup | None = None,
+              parse_mode: str | None = None) -> None:
+    """A direct reply, paced with the outbox's messages to the same chat (the sender's per-chat pacing):
+    a staff member getting notices while they act gets both without going over Telegram's per-chat
+    limit. Long texts are split."""
+    ctx = ctx_or_context if isinstance(ctx_or_context, AppContext) else ctx_of(ctx_or_context)
+    await ack(update)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    payload: dict = {"text": text, "parse_mode": parse_mode}
+    if reply_markup is not None:
+        payload["buttons"] = [[{"text": b.text, "callback_data": b.callback_data} for b in row]
+                              for row in reply_markup.inline_keyboard]
+    await send_now(ctx, update.get_bot(), chat.id, payload)
+
+
+async def show(update: Update, ctx: AppContext, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """Edit the message the button was on (a page turned), else send a new one."""
     query = update.callback_query
     if query is not None and query.message is not None and len(text) < 3500:
@@ -101,7 +118,7 @@ async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None)
             if "not modified" in str(error).lower():
                 return
             log.debug("could not edit the list; sending it anew", exc_info=True)
-    await common.reply(update, text, reply_markup=keyboard, parse_mode="HTML")
+    await say(update, ctx, text, keyboard, parse_mode="HTML")
 
 
 def page_row(prefix: str, page: int, pages: int) -> list[InlineKeyboardButton]:
@@ -216,7 +233,7 @@ async def _item_or_refuse(update: Update, context: Any, actor: common.Actor, ite
 
 
 async def show_item(update: Update, context: Any, actor: common.Actor, item: Recommendation,
-                    levels: frozenset[str]) -> None:
+                    levels: frozenset[str], *, head: str | None = None, with_files: bool = True) -> None:
     ctx = ctx_of(context)
     t = actor.t
     place = await people.place_of(ctx, item)
@@ -226,9 +243,10 @@ async def show_item(update: Update, context: Any, actor: common.Actor, item: Rec
     actions = rules.actions_for(item.status, levels)
     await _remember_item(ctx, actor, item, actions)
     await ack(update)
-    payload = {"text": texts.card(t, item, cell_name=place.cell_name, ward_name=place.ward_name,
-                                  submitter=place.submitter, history=history, names=names),
-               "parse_mode": "HTML", "attachments": texts.attachments_payload(item),
+    text = texts.card(t, item, cell_name=place.cell_name, ward_name=place.ward_name, submitter=place.submitter,
+                      history=history, names=names)
+    payload = {"text": f"{texts.esc(head)}\n\n{text}" if head else text,
+               "parse_mode": "HTML", "attachments": texts.attachments_payload(item) if with_files else [],
                "buttons": texts.action_buttons(t, item, actions) or None}
     await send_now(ctx, update.get_bot(), update.effective_chat.id, payload)
 
@@ -250,7 +268,7 @@ async def open_by_code(update: Update, context: Any, actor: common.Actor, typed:
     _ = actor.t.gettext
     code = rules.parse_code(typed)
     if code is None:
-        await common.reply(update, _("That is not a tracking code. A code looks like KN-2612-0042."))
+        await say(update, ctx, _("That is not a tracking code. A code looks like KN-2612-0042."))
         return
     item = await store.by_code(ctx.db, code)
     if item is None or not await people.levels(ctx, actor, item):
@@ -258,7 +276,7 @@ async def open_by_code(update: Update, context: Any, actor: common.Actor, typed:
             await common.record_audit(ctx, update, actor, "access.forged", unit_id=item.cell_id,
                                       detail={"what": "recommendation.code", "code": code})
         # the same answer whether it exists elsewhere or not at all: nothing is told about other wards
-        await common.reply(update, _("No recommendation {code} among those you can see.").format(code=code))
+        await say(update, ctx, _("No recommendation {code} among those you can see.").format(code=code))
         return
     await show_item(update, context, actor, item, await people.levels(ctx, actor, item))
 
@@ -337,7 +355,7 @@ async def begin_action_text(update: Update, context: Any, actor: common.Actor, i
     await drafts.save(ctx.db, actor.account.id, ACT_FLOW, TEXT,
                       {"item": item.id, "action": action, "status": item.status}, at=common.now_instant(ctx))
     await ack(update)
-    await common.reply(update, _(PROMPTS[action]).format(code=item.code))
+    await say(update, ctx, _(PROMPTS[action]).format(code=item.code))
 
 
 async def on_action_text(update: Update, context: Any) -> None:
@@ -355,7 +373,7 @@ async def on_action_text(update: Update, context: Any) -> None:
     item, levels = found
     if item.status != data.get("status"):
         await drafts.clear(ctx.db, actor.account.id)
-        await common.reply(update, _("This recommendation has changed since: it is now “{status}”. Nothing was "
+        await say(update, ctx, _("This recommendation has changed since: it is now “{status}”. Nothing was "
                                      "changed.").format(status=texts.status_label(actor.t, item.status)))
         return
     decision = rules.decide(item.status, data.get("action", ""), levels, text=text)
@@ -370,7 +388,7 @@ async def on_action_text(update: Update, context: Any) -> None:
 async def on_action_other(update: Update, context: Any) -> None:
     actor = await common.require_actor(update, context)
     if actor is not None:
-        await common.reply(update, actor.t.gettext("Please type the text, or /cancel."))
+        await say(update, context, actor.t.gettext("Please type the text, or /cancel."))
 
 
 async def apply(update: Update, context: Any, actor: common.Actor, item: Recommendation, action: str,
@@ -394,7 +412,7 @@ async def apply(update: Update, context: Any, actor: common.Actor, item: Recomme
         if clears:
             await drafts.clear(ctx.db, actor.account.id)
         now = await store.get(ctx.db, item.id)
-        await common.reply(update, _("Someone else acted on this recommendation first: it is now “{status}”. "
+        await say(update, ctx, _("Someone else acted on this recommendation first: it is now “{status}”. "
                                      "Nothing was changed by you.").format(
             status=texts.status_label(t, now.status if now else item.status)))
         return
@@ -409,11 +427,15 @@ async def apply(update: Update, context: Any, actor: common.Actor, item: Recomme
     }.get(decision.to_status, "")
     if action == rules.CLARIFY:
         done_text = _("Clarification sent.")
-    await common.reply(update, _("{code}: {done}").format(code=item.code, done=done_text))
     moved = await store.get(ctx.db, item.id)
-    if moved is not None:
-        actor = await common.actor_for(update, context, fresh=True)
-        await show_item(update, context, actor, moved, await people.levels(ctx, actor, moved))
+    actor = await common.actor_for(update, context, fresh=True)
+    head = _("{code}: {done}").format(code=item.code, done=done_text)
+    if moved is None:
+        await say(update, ctx, head)
+        return
+    # one message: what was done, and the item as it is now (its files are not sent again)
+    await show_item(update, context, actor, moved, await people.levels(ctx, actor, moved), head=head,
+                    with_files=False)
 
 
 # --- The inbox -------------------------------------------------------------------------------------------
@@ -423,7 +445,7 @@ async def begin_inbox(update: Update, context: Any) -> None:
     actor = await common.require_actor(update, context)
     if actor is None:
         return
-    await show_inbox(update, context, actor, "open", 0)
+    await show_inbox(update, context, actor, "open", 0, edit=False)
 
 
 async def _inbox_scope(ctx: AppContext, actor: common.Actor) -> tuple[str, list[int] | None, str] | None:
@@ -440,7 +462,8 @@ async def _inbox_scope(ctx: AppContext, actor: common.Actor) -> tuple[str, list[
     return rules.WARD, cells, ", ".join(w.name for w in wards)
 
 
-async def show_inbox(update: Update, context: Any, actor: common.Actor, key: str, page: int) -> None:
+async def show_inbox(update: Update, context: Any, actor: common.Actor, key: str, page: int, *,
+                     edit: bool = True) -> None:
     ctx = ctx_of(context)
     t = actor.t
     _ = t.gettext
@@ -502,7 +525,10 @@ async def show_inbox(update: Update, context: Any, actor: common.Actor, key: str
     rows += [cat_buttons[i:i + 3] for i in range(0, len(cat_buttons), 3)]
     await remember_list(ctx, actor, [item.id for item in page_items], {"filter": key, "page": page})
     await ack(update)
-    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    if edit:
+        await show(update, ctx, "\n".join(lines), InlineKeyboardMarkup(rows))
+    else:
+        await say(update, ctx, "\n".join(lines), InlineKeyboardMarkup(rows), parse_mode="HTML")
 
 
 async def on_inbox(update: Update, context: Any) -> None:
@@ -531,7 +557,7 @@ async def on_browse_text(update: Update, context: Any) -> None:
         ids = list(data.get("ids") or [])
         index = rules.pick_numbered(text, len(ids))
         if index is None:
-            await common.reply(update, _("Please type a number from the list, or a code such as KN-2612-0042."))
+            await say(update, context, _("Please type a number from the list, or a code such as KN-2612-0042."))
             return
         if ids[index] is None:
             from handlers import recommendations as submission
@@ -546,7 +572,7 @@ async def on_browse_text(update: Update, context: Any) -> None:
     actions = list(data.get("actions") or [])
     index = rules.pick_numbered(text, len(actions))
     if index is None:
-        await common.reply(update, _("Please press a button or type its number, or send /kiennghi.")
+        await say(update, context, _("Please press a button or type its number, or send /kiennghi.")
                            if actions else _("Nothing to do on this one now. Send /kiennghi for the list."))
         return
     await act(update, context, actor, actions[index], int(data["item"]), data.get("status", ""))
@@ -593,3 +619,4 @@ def register(application: Application, ctx: AppContext) -> None:
     application.add_handler(CallbackQueryHandler(on_open, pattern=rf"^{texts.OPEN}"))
     application.add_handler(CallbackQueryHandler(on_action, pattern=rf"^{texts.ACT}"))
     application.add_handler(CallbackQueryHandler(on_inbox, pattern=rf"^{texts.INBOX}"))
+    application.add_handler(CallbackQueryHandler(begin_inbox, pattern=rf"^{texts.INBOX_FROM_NOTICE}$"))

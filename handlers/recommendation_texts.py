@@ -20,6 +20,7 @@ ACT = "kn:a:"           # kn:a:<action>:<id>:<status shown>   act on it (refused
 INBOX = "kn:i:"         # kn:i:<filter>:<page>     the staff inbox
 MINE = "kn:m:"          # kn:m:<page>              a cell's own items
 NEW = "kn:new"          # start a submission
+INBOX_FROM_NOTICE = "kn:inbox"   # a notice's "open the inbox": a new message (the notice stays as it was)
 
 STATUS_LABELS = {
     rules.NEW: N_("new"),
@@ -192,8 +193,13 @@ def overdue(t: i18n.Translator, ward_name: str, lines: list[str]) -> str:
     return "\n".join([head] + [f"• {line}" for line in lines])
 
 
+def open_buttons(items: list[Recommendation], limit: int = 10) -> list[list[dict]]:
+    """A notice's items, each a button that opens it (the first `limit`; the inbox has the rest)."""
+    return [[{"text": f"🔎 {item.code}", "callback_data": f"{OPEN}{item.id}"}] for item in items[:limit]]
+
+
 def inbox_button(t: i18n.Translator) -> list[list[dict]]:
-    return [[{"text": t.gettext("📥 Open the inbox"), "callback_data": f"{INBOX}open:0"}]]
+    return [[{"text": t.gettext("📥 Open the inbox"), "callback_data": INBOX_FROM_NOTICE}]]
 
 
 def waited(t: i18n.Translator, item: Recommendation, now: datetime) -> str:

@@ -117,12 +117,12 @@ async def begin_submission(update: Update, context: Any) -> None:
     await inbox.ack(update)
     cells = people.leader_cells(actor)
     if not cells:
-        await common.reply(update, _("Only a cell's secretary or deputy secretary can send a recommendation."))
+        await inbox.say(update, ctx, _("Only a cell's secretary or deputy secretary can send a recommendation."))
         return
     if actor.in_flow(FLOW):
         data = dict(actor.draft.data)
         if data.get("cell") in {c.id for c in cells}:
-            await common.reply(update, _("You have a recommendation in progress: let us continue it."))
+            await inbox.say(update, ctx, _("You have a recommendation in progress: let us continue it."))
             await show_step(update, ctx, actor, data, next_step(ctx, data))
             return
     data = {"cell": cells[0].id, "category": None, "content": None, "attachments": [], "source": None,
@@ -152,8 +152,8 @@ async def show_step(update: Update, ctx: AppContext, actor: common.Actor, data: 
     else:
         await _preview(update, ctx, actor, data)
         return
-    await common.reply(update, text + "\n" + _("/cancel stops."), reply_markup=_keyboard(ctx, t, step),
-                       parse_mode="HTML")
+    await inbox.say(update, ctx, text + "\n" + _("/cancel stops."), reply_markup=_keyboard(ctx, t, step),
+                    parse_mode="HTML")
 
 
 async def _preview(update: Update, ctx: AppContext, actor: common.Actor, data: dict) -> None:
@@ -234,7 +234,7 @@ async def on_text(update: Update, context: Any) -> None:
     value = typed_choice(ctx, t, step, text)
     if value is None:
         count = len(options(ctx, t, step))
-        await common.reply(update, _("Please press one of the buttons, or type a number from 1 to {n}. "
+        await inbox.say(update, ctx, _("Please press one of the buttons, or type a number from 1 to {n}. "
                                      "/cancel stops.").format(n=count), reply_markup=_keyboard(ctx, t, step))
         return
     await _answer(update, context, actor, step, value)
@@ -253,11 +253,11 @@ async def on_file(update: Update, context: Any) -> None:
     step = actor.draft.step
     files = list(data.get("attachments") or [])
     if step == CATEGORY:
-        await common.reply(update, _("Please choose the category first; then you can send the photos."),
+        await inbox.say(update, ctx, _("Please choose the category first; then you can send the photos."),
                            reply_markup=_keyboard(ctx, t, step))
         return
     if len(files) >= rules.MAX_ATTACHMENTS:
-        await common.reply(update, _("That is the most files one recommendation can carry ({n}).").format(
+        await inbox.say(update, ctx, _("That is the most files one recommendation can carry ({n}).").format(
             n=rules.MAX_ATTACHMENTS))
         return
     if message.document is not None:
@@ -270,9 +270,9 @@ async def on_file(update: Update, context: Any) -> None:
         data["content"] = f"{data['content']}\n{message.caption}" if data.get("content") else message.caption
     if step == CONTENT and not data.get("content"):
         await _save(ctx, actor, CONTENT, data)
-        await common.reply(update, _("File kept. Now type the content of the recommendation."))
+        await inbox.say(update, ctx, _("File kept. Now type the content of the recommendation."))
         return
-    await common.reply(update, t.ngettext("{n} file is attached.", "{n} files are attached.", len(files)).format(
+    await inbox.say(update, ctx, t.ngettext("{n} file is attached.", "{n} files are attached.", len(files)).format(
         n=len(files)))
     await show_step(update, ctx, actor, data, next_step(ctx, data) if step == CONTENT else step)
 
@@ -286,10 +286,10 @@ async def on_other(update: Update, context: Any) -> None:
     _ = actor.t.gettext
     step = actor.draft.step if actor.draft else CATEGORY
     if step == CONTENT:
-        await common.reply(update, _("Please type the content as text, or send a photo or a document. "
+        await inbox.say(update, ctx, _("Please type the content as text, or send a photo or a document. "
                                      "/cancel stops."))
     else:
-        await common.reply(update, _("Please press one of the buttons, or type its number. /cancel stops."),
+        await inbox.say(update, ctx, _("Please press one of the buttons, or type its number. /cancel stops."),
                            reply_markup=_keyboard(ctx, actor.t, step))
 
 
@@ -381,7 +381,7 @@ async def show_mine(update: Update, context: Any, actor: common.Actor, *, page: 
     _ = t.gettext
     cells = people.leader_cells(actor)
     if not cells:
-        await common.reply(update, _("Only a cell's secretary or deputy secretary can send a recommendation."))
+        await inbox.say(update, ctx, _("Only a cell's secretary or deputy secretary can send a recommendation."))
         return
     size = ctx.config.recommendations.page_size
     items: list[store.Recommendation] = []
@@ -404,7 +404,7 @@ async def show_mine(update: Update, context: Any, actor: common.Actor, *, page: 
     if pages > 1:
         rows.append(inbox.page_row(f"{texts.MINE}", page, pages))
     await inbox.remember_list(ctx, actor, [None] + [item.id for item in shown], {"mine": page})
-    await inbox.show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    await inbox.show(update, ctx, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 async def on_mine_page(update: Update, context: Any) -> None:

@@ -74,7 +74,7 @@ async def _digests(ctx: AppContext, now: datetime, result: CheckResult) -> None:
             def render(t, found=found, cells=cells, ward=ward):
                 lines = [texts.short_line(t, i, cells[i.cell_id].name if i.cell_id in cells else None) for i in found]
                 return {"text": texts.digest(t, ward.name, lines), "parse_mode": "HTML",
-                        "buttons": texts.inbox_button(t)}
+                        "buttons": texts.open_buttons(found) + texts.inbox_button(t)}
             messages = people.messages("recommendation.digest", staff, render, ref=f"recommendation:digest:{window.period}",
                                        dedup=f"recommendation:digest:{ward.id}:{window.period}")
         async with ctx.db.transaction() as conn:
@@ -109,8 +109,7 @@ async def _overdue(ctx: AppContext, now: datetime, result: CheckResult) -> None:
             lines = [texts.short_line(t, i, cells[i.cell_id].name if i.cell_id in cells else None)
                      + f" · {texts.waited(t, i, now)}" for i in found]
             return {"text": texts.overdue(t, ward.name if ward else "", lines), "parse_mode": "HTML",
-                    "buttons": [[{"text": f"{n}. {i.code}", "callback_data": f"{texts.OPEN}{i.id}"}]
-                                for n, i in enumerate(found[:10], start=1)] + texts.inbox_button(t)}
+                    "buttons": texts.open_buttons(found) + texts.inbox_button(t)}
         async with ctx.db.transaction() as conn:
             fresh = [i for i in found if await store.record_notice(conn, kind=OVERDUE, subject=i.id, period="",
                                                                    at=at, items=1)]
