@@ -429,7 +429,7 @@ async def apply(update: Update, context: Any, actor: common.Actor, item: Recomme
         done_text = _("Clarification sent.")
     moved = await store.get(ctx.db, item.id)
     actor = await common.actor_for(update, context, fresh=True)
-    head = _("{code}: {done}").format(code=item.code, done=done_text)
+    head = f"{item.code}: {done_text}"
     if moved is None:
         await say(update, ctx, head)
         return
@@ -506,7 +506,7 @@ async def show_inbox(update: Update, context: Any, actor: common.Actor, key: str
         lines.append(" · ".join(f"{texts.esc(c)}: {t.format_number(n)}" for c, n in sorted(by_category.items())))
     lines.append("")
     if page_items:
-        lines.append(_("{shown}: {n}").format(shown=texts.esc(shown), n=t.format_number(total_items)))
+        lines.append(f"{texts.esc(shown)}: {t.format_number(total_items)}")
         lines += [f"{n}. " + texts.short_line(t, item, units[item.cell_id].name if item.cell_id in units else None)
                   for n, item in enumerate(page_items, start=1)]
         lines.append(_("Press one to open it, or type its number or its code."))
@@ -578,6 +578,16 @@ async def on_browse_text(update: Update, context: Any) -> None:
     await act(update, context, actor, actions[index], int(data["item"]), data.get("status", ""))
 
 
+class _Number(filters.MessageFilter):
+    """A number typed alone (what answers a numbered list); other text while browsing is not ours."""
+
+    def filter(self, message) -> bool:
+        return bool(message.text) and message.text.strip().strip("().").strip().isdigit()
+
+
+TYPED_NUMBER = _Number(name="recommendations.TYPED_NUMBER")
+
+
 class _Code(filters.MessageFilter):
     def filter(self, message) -> bool:
         return bool(message.text) and rules.parse_code(message.text) is not None
@@ -614,7 +624,7 @@ def register(application: Application, ctx: AppContext) -> None:
                                            common.InFlow(application, ACT_FLOW), on_action_other))
     application.add_handler(MessageHandler(message & typed & TYPED_CODE & _NotInOtherFlow(application),
                                            on_typed_code))
-    application.add_handler(MessageHandler(message & typed & common.InFlow(application, BROWSE_FLOW),
+    application.add_handler(MessageHandler(message & typed & TYPED_NUMBER & common.InFlow(application, BROWSE_FLOW),
                                            on_browse_text))
     application.add_handler(CallbackQueryHandler(on_open, pattern=rf"^{texts.OPEN}"))
     application.add_handler(CallbackQueryHandler(on_action, pattern=rf"^{texts.ACT}"))

@@ -87,15 +87,22 @@ def typed_choice(ctx: AppContext, t: i18n.Translator, step: str, text: str) -> s
     if index is not None:
         return found[index][0]
     wanted = fold(text).strip(" .")
-    for value, label in found:
-        if wanted and wanted in (fold(label), fold(value)):
-            return value
-    if step in (SOURCE, URGENCY):  # the label in the other language
-        other = i18n.get("en" if t.lang == "vi" else "vi")
-        for value, label in options(ctx, other, step):
-            if wanted and wanted == fold(label):
-                return value
-    return None
+    if not wanted:
+        return None
+    labels = list(found)
+    if step in (SOURCE, URGENCY, PREVIEW):  # the labels in the other language mean the same
+        labels += options(ctx, i18n.get("en" if t.lang == "vi" else "vi"), step)
+    exact = {value for value, label in labels if wanted in (fold(label), fold(value))}
+    if len(exact) == 1:
+        return exact.pop()
+    # the start of one label only ("nhân dân", "khẩn"): that one
+    starts = {value for value, label in labels if len(wanted) >= 3 and _words(label).startswith(_words(wanted))}
+    return starts.pop() if len(starts) == 1 else None
+
+
+def _words(text: str) -> str:
+    """Folded, without emoji or punctuation: "✅ Gửi đi" -> "gui di"."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(text)).split())
 
 
 def next_step(ctx: AppContext, data: dict) -> str:

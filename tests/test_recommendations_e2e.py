@@ -563,3 +563,22 @@ async def test_long_and_hostile_texts_arrive_whole_and_unformatted(e2e):
     got.append(await s.reply(timeout=8))
     text = "".join(m.text for m in got)
     assert "Trả lời <i>dài</i> &" in text and text.count("đã xử lý xong;") == answer[:4000].count("đã xử lý xong;")
+
+
+async def test_typed_labels_and_their_beginnings(e2e):
+    ward, cell = await cell_of(e2e)
+    s = await e2e.chat_as(await e2e.person("secretary", cell=cell.id))
+    await s.send("/guikiennghi")
+    await s.wait_for(lambda m: "(1/4)" in m.text)
+    await s.send("xay dung")                 # the beginning of one category
+    await s.wait_for(lambda m: "(2/4)" in m.text)
+    await s.send("Sinh hoạt chi bộ tổ 2 chưa đều")
+    await s.wait_for(lambda m: "(3/4)" in m.text)
+    await s.send("nhân dân")
+    await s.wait_for(lambda m: "(4/4)" in m.text)
+    await s.send("KHẨN")
+    await s.wait_for(lambda m: "Gửi đi" in str(m.buttons))
+    await s.send("gửi đi")
+    done = await s.wait_for(lambda m: "Mã theo dõi" in m.text)
+    item = await store.by_code(e2e.db, code_in(done.text))
+    assert (item.category, item.source, item.urgency) == ("Xây dựng Đảng", "citizens", "urgent")
