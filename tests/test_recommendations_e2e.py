@@ -582,3 +582,37 @@ async def test_typed_labels_and_their_beginnings(e2e):
     done = await s.wait_for(lambda m: "Mã theo dõi" in m.text)
     item = await store.by_code(e2e.db, code_in(done.text))
     assert (item.category, item.source, item.urgency) == ("Xây dựng Đảng", "citizens", "urgent")
+
+
+async def test_the_inbox_pages_and_filters(e2e):
+    from bot.rules import recommendations as rules
+    from storage.recommendations import NewRecommendation
+
+    ward, cell = await cell_of(e2e)
+    secretary = await e2e.person("secretary", cell=cell.id)
+    categories = e2e.config.recommendations.categories
+    made = []
+    for n in range(8):   # as the chat would have recorded them (the submission is tested above)
+        made.append(await store.submit(
+            e2e.db, NewRecommendation(categories[n % 2], f"Nội dung số {n}", "member", "normal", cell.id, ward.id,
+                                      secretary.id), month="2026-11", at=f"2026-11-2{n}T01:00:00+00:00",
+            make_code=rules.tracking_code))
+    staff = (await staff_of(e2e, language="en"))[0]
+    await staff.send("/kiennghi")
+    first = await staff.wait_for(lambda m: "Recommendations —" in m.text)
+    assert "To handle: 8" in first.text and "1/2" in str(first.buttons)
+    assert [made[n].code in first.text for n in range(8)] == [True] * 6 + [False] * 2   # oldest first
+    await staff.press("▶", first)
+    second = await staff.wait_for(lambda m: made[7].code in m.text)
+    assert second.message_id == first.message_id and made[0].code not in second.text   # the list, edited
+    await staff.send("2")                       # the second of this page
+    card = await staff.wait_for(lambda m: "Content" in m.text)
+    assert "Nội dung số 7" in card.text
+    await staff.send("/kiennghi")
+    listing = await staff.wait_for(lambda m: "Recommendations —" in m.text)
+    await staff.press(categories[1][:20], listing)
+    filtered = await staff.wait_for(lambda m: f"{categories[1]}: 4" in m.text and "1." in m.text)
+    assert made[1].code in filtered.text and made[0].code not in filtered.text
+    await staff.press("Answered", filtered)
+    done = await staff.wait_for(lambda m: "Answered: none." in m.text)
+    assert made[0].code not in done.text
