@@ -17,6 +17,7 @@ Typed forms: in a list, a number opens that item; on an item, a number does that
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -30,7 +31,7 @@ from bot.rules import recommendations as rules
 from handlers import common, menu
 from handlers import recommendation_people as people
 from handlers import recommendation_texts as texts
-from storage import accounts, codec, drafts, org
+from storage import accounts, drafts, org
 from storage import recommendations as store
 from storage.recommendations import Recommendation
 
@@ -201,8 +202,7 @@ async def _transition_messages(ctx: AppContext, item: Recommendation, place: peo
 
 
 def _moved(item: Recommendation, to_status: str) -> Recommendation:
-    from dataclasses import replace
-
+    """The item as it will be once moved (its buttons then carry the new status)."""
     return replace(item, status=to_status)
 
 
