@@ -74,3 +74,28 @@ def test_cli_exits_2_with_one_line_and_starts_nothing(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "storage.path" in lines[0] and str(path) in lines[0]
     assert not list(tmp_path.glob("*.sqlite3"))
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[meeting]\ntarget = 1.5\n", "meeting.target"),
+    ("[meeting]\ntarget = 0\n", "meeting.target"),
+    ("[meeting]\nminimum_minutes = 0\n", "meeting.minimum_minutes"),
+    ("[meeting]\ncorrections_until_day = 32\n", "meeting.corrections_until_day"),
+    ("[meeting]\nreopen_days = 'a week'\n", "meeting.reopen_days"),
+    ("[reminders]\nthematic_time = '9h'\n", "reminders.thematic_time"),
+])
+def test_meeting_keys_are_checked(tmp_path, text, fragment):
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_meeting_defaults_and_a_custom_target(tmp_path):
+    assert (Config().meeting.target, Config().meeting.minimum_minutes, Config().meeting.minimum_minutes_both) == (
+        0.9, 90, 120)
+    path = tmp_path / "c.toml"
+    path.write_text("[meeting]\ntarget = 0.85\ncorrections_until_day = 5\n", encoding="utf-8")
+    config = load_config(path, environ={})
+    assert (config.meeting.target, config.meeting.corrections_until_day) == (0.85, 5)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.reminders import scheduler
 from bot.core.clock import VN_TZ
-from storage import codec, meetings, org, outbox, reminders
+from storage import codec, meetings, org, outbox, reminders, roll_calls
 
 pytestmark = pytest.mark.e2e
 
@@ -224,8 +224,8 @@ async def test_moving_from_the_menu_and_polite_refusals(e2e):
     await m.send("hoãn sang ngày 29")
     assert "Chỉ bí thư hoặc phó bí thư" in (await m.reply()).text
     # once a roll call is recorded, the meeting stays where it is
-    await meetings.record_roll_call(h.db, cell_id=cell.id, month="2026-11", phase="start",
-                                    taken_at=codec.instant(h.clock.now()), taken_by=secretary.id, present=[])
+    await roll_calls.record(h.db, cell_id=cell.id, month="2026-11", phase="start",
+            taken_at=codec.instant(h.clock.now()), taken_by=secretary.id, members=[], eligible=0, present=0)
     await s.send("hoãn sang ngày 29")
     assert "đã được điểm danh nên không thể dời" in (await s.reply()).text
     assert await meetings.moves(h.db, ["2026-11"]) == {(cell.id, "2026-11"): 30}
@@ -260,8 +260,8 @@ async def test_the_followup_goes_only_to_cells_without_a_roll_call(e2e):
     held, not_held = cells[: len(cells) // 2], cells[len(cells) // 2:]
     users = {p.id: await h.chat_as(p) for p in await leaders_of(h, cells)}
     for cell in held:
-        await meetings.record_roll_call(h.db, cell_id=cell.id, month="2026-12", phase="start",
-                                        taken_at=codec.instant(vn(2026, 12, 3, 19)), taken_by=None, present=[])
+        await roll_calls.record(h.db, cell_id=cell.id, month="2026-12", phase="start",
+            taken_at=codec.instant(vn(2026, 12, 3, 19)), taken_by=None, members=[], eligible=0, present=0)
     await tick_at(h, vn(2026, 12, 4, 9, 0))
     expected = {p.id for p in await leaders_of(h, not_held)}
     rows = await settled(h.db, "reminder:followup:2026-12", len(expected))
@@ -308,8 +308,8 @@ async def test_ward_staff_reminders_carry_the_right_counts(e2e):
     # roll calls for all but three of ward A's cells; the 8th's report counts them and names them
     missing = cells_a[:3]
     for cell in cells_a[3:]:
-        await meetings.record_roll_call(h.db, cell_id=cell.id, month="2026-12", phase="start",
-                                        taken_at=codec.instant(vn(2026, 12, 3, 19)), taken_by=None, present=[])
+        await roll_calls.record(h.db, cell_id=cell.id, month="2026-12", phase="start",
+            taken_at=codec.instant(vn(2026, 12, 3, 19)), taken_by=None, members=[], eligible=0, present=0)
     await tick_at(h, vn(2026, 12, 8, 8, 0))
     for user in staff_a:
         report = await user.wait_for(lambda m: "Hạn gửi báo cáo" in m.text)

@@ -53,7 +53,8 @@ def test_show_lists_a_wards_month_with_recipients(tmp_path, copy):
     assert out.startswith(f"Reminders of December 2026 — {ward.name}\n")
     assert len(lines_of(out, "The cell committee meets")) == len(cells)
     assert len(lines_of(out, "Quarterly inspection due")) == 1          # December is an inspection month
-    assert f"{3 * len(cells) + 3} reminders." in out
+    assert len(lines_of(out, "Thematic meeting due this quarter")) == len(cells)   # December ends a quarter
+    assert f"{4 * len(cells) + 3} reminders." in out
     first = lines_of(out, f"The cell committee meets · {cells[0].name} →")[0]
     assert first.startswith("  Wed, Dec 2, 2026, 7:00\u202fAM")
     assert "*" in first  # nobody has joined yet

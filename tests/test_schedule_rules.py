@@ -394,3 +394,18 @@ def test_periods():
             s.parse_period(bad)
     with pytest.raises(ValueError):
         s.due(datetime(2026, 12, 2, 7), FACTS)  # a naive instant is refused
+
+
+# --- the quarterly thematic meeting -------------------------------------------------------------------
+
+def test_thematic_reminder_in_the_quarters_last_month_only_to_cells_without_one():
+    settings = s.Settings.defaults().with_thematic()
+    for month in range(1, 13):
+        rules = {p.rule for p in s.plan(settings, FACTS, f"2027-{month:02d}")}
+        assert (s.THEMATIC in rules) == (month in (3, 6, 9, 12))
+    # cell 11 held one in October, cell 12 in December itself (recorded before the reminder): only 21 is told
+    facts = replace(FACTS, thematic_held=frozenset({(11, "2026-10"), (12, "2026-12"), (21, "2026-09")}))
+    decided = {d.subject: (d.action, d.reason) for d in s.due(vn(2026, 12, 1, 9, 0), facts, settings)
+               if d.rule == s.THEMATIC}
+    assert decided == {11: ("skipped", "not_needed"), 12: ("skipped", "not_needed"), 21: ("sent", "on_time")}
+    assert not [d for d in s.due(vn(2026, 12, 1, 8, 59), facts, settings) if d.rule == s.THEMATIC]

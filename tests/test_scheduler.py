@@ -10,7 +10,7 @@ from bot.reminders import scheduler
 from bot.core.clock import VN_TZ, ManualClock
 from bot.core.config import Config
 from bot.core.context import AppContext
-from storage import accounts, codec, meetings, org, outbox, reminders
+from storage import accounts, codec, meetings, org, outbox, reminders, roll_calls
 
 LINKED_AT = codec.instant(datetime(2026, 11, 20, 9, 0, tzinfo=VN_TZ))
 
@@ -107,8 +107,8 @@ async def test_followup_only_to_cells_without_roll_call_and_report_counts(roster
     staff = await link_all(db, [org.WARD_STAFF], [ward.id])
     held = cells[: len(cells) // 2]
     for cell in held:
-        await meetings.record_roll_call(db, cell_id=cell.id, month="2026-12", phase="start",
-                                        taken_at=codec.instant(vn(2026, 12, 3, 19)), taken_by=None, present=[1])
+        await roll_calls.record(db, cell_id=cell.id, month="2026-12", phase="start",
+            taken_at=codec.instant(vn(2026, 12, 3, 19)), taken_by=None, members=[], eligible=0, present=0)
     ctx = context(db, vn(2026, 12, 4, 9))
     result = await scheduler.tick(ctx, vn(2026, 12, 4, 9))
     followups = {d.subject: d for d, _n in result.decisions if d.rule == "followup" and d.period == "2026-12"}

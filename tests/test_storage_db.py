@@ -10,7 +10,7 @@ from storage.db import Database, migrations
 async def test_migrations_apply_in_order_on_an_empty_database(tmp_path):
     db = await Database.open(tmp_path / "a.sqlite3")
     try:
-        assert await db.schema_version() == migrations()[-1][0]  # numbers are reserved per branch: gaps until merged
+        assert await db.schema_version() == migrations()[-1][0]   # numbers are reserved per branch: gaps allowed
         assert (await db.fetchval("PRAGMA journal_mode")) == "wal"
         assert (await db.fetchval("PRAGMA foreign_keys")) == 1
     finally:

@@ -32,22 +32,3 @@ async def test_move_keeps_the_latest_day_and_the_history(roster_db):
     assert meeting.meeting_day == date(2026, 12, 9) and meeting.moved_by == person
     assert [(a.day, b.day) for a, b, _by, _at in await meetings.move_history(db, cell, "2026-12")] == [(3, 5), (5, 9)]
     assert await meetings.get(db, other, "2026-12") is None
-
-
-async def test_roll_calls(roster_db):
-    db = roster_db
-    cell, other = await _cells(db)
-    assert not await meetings.has_roll_call(db, cell, "2026-12")
-    await meetings.record_roll_call(db, cell_id=cell, month="2026-12", phase="start", taken_at=AT, taken_by=None,
-                                    present=[1, 2, 3], absent=[{"person_id": 4, "excused": True, "reason": "ốm"}])
-    again = await meetings.record_roll_call(db, cell_id=cell, month="2026-12", phase="start", taken_at=AT,
-                                            taken_by=None, present=[1, 2, 3, 4])
-    assert await meetings.has_roll_call(db, cell, "2026-12")
-    assert not await meetings.has_roll_call(db, cell, "2026-11")
-    assert not await meetings.has_roll_call(db, other, "2026-12")
-    assert await meetings.with_roll_call(db, ["2026-11", "2026-12"]) == {(cell, "2026-12")}
-    row = await db.fetchone("SELECT present, absent FROM roll_calls WHERE id = ?", (again,))
-    assert (row["present"], row["absent"]) == (4, 0)
-    with pytest.raises(ValueError):
-        await meetings.record_roll_call(db, cell_id=cell, month="2026-12", phase="middle", taken_at=AT,
-                                        taken_by=None, present=[])

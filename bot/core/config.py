@@ -95,6 +95,8 @@ class RemindersConfig:
     inspection_day: int = 1
     inspection_time: str = "08:00"
     inspection_months: list[int] = field(default_factory=lambda: [3, 6, 9, 12])
+    thematic_day: int = 1                # in a quarter's last month: no thematic meeting yet in the quarter
+    thematic_time: str = "09:00"
     tick_seconds: int = 60
 
     def check(self, source: str) -> None:
@@ -154,6 +156,33 @@ class RecommendationsConfig:
 
 
 @dataclass
+class MeetingConfig:
+    """Roll calls and the meeting record (bot/rules/attendance.py)."""
+
+    target: float = 0.90                 # attendance rate a meeting must reach (TP Thanh Hóa: 90 %)
+    minimum_minutes: int = 90            # Hướng dẫn 42-HD/BTCTW (2025)
+    minimum_minutes_both: int = 120      # regular and thematic meetings held together
+    corrections_until_day: int = 10      # the cell may correct a month until this day of the next month
+    reopen_days: int = 7                 # a record reopened by ward staff stays open this many days
+
+    def check(self, source: str) -> None:
+        def fail(key: str, value) -> None:
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key=f"meeting.{key}", value=value))
+
+        if not 0 < self.target <= 1:
+            fail("target", self.target)
+        if not 1 <= self.minimum_minutes <= 600:
+            fail("minimum_minutes", self.minimum_minutes)
+        if not 1 <= self.minimum_minutes_both <= 600:
+            fail("minimum_minutes_both", self.minimum_minutes_both)
+        if not 1 <= self.corrections_until_day <= 31:
+            fail("corrections_until_day", self.corrections_until_day)
+        if not 1 <= self.reopen_days <= 90:
+            fail("reopen_days", self.reopen_days)
+
+
+@dataclass
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -163,6 +192,7 @@ class Config:
     sender: SenderConfig = field(default_factory=SenderConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     recommendations: RecommendationsConfig = field(default_factory=RecommendationsConfig)
+    meeting: MeetingConfig = field(default_factory=MeetingConfig)
     source: str = field(default="", compare=False, metadata={"internal": True})
 
     @property
@@ -254,6 +284,7 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
         ) from None
     config.reminders.check(config.source)
     config.recommendations.check(config.source)
+    config.meeting.check(config.source)
     token = environ.get(TOKEN_ENV)
     if token:
         config.telegram.token = token

@@ -35,6 +35,7 @@ def settings_from_config(config: RemindersConfig, tz: tzinfo) -> Settings:
             schedule.GUIDANCE: slot(config.guidance_day, config.guidance_time),
             schedule.REPORT: slot(config.report_day, config.report_time),
             schedule.INSPECTION: slot(config.inspection_day, config.inspection_time),
+            schedule.THEMATIC: slot(config.thematic_day, config.thematic_time),
         },
         inspection_months=frozenset(config.inspection_months),
         report_deadline_day=config.report_deadline_day,
@@ -108,6 +109,8 @@ async def load(db: Database, periods: Iterable[str], *, ward_ids: Iterable[int] 
         decided=decided,
         roll_calls=frozenset(await meetings.with_roll_call(db, periods)),
         guidance_sent=await guidance_sent(db, open_guidance),
+        thematic_held=frozenset(await meetings.thematic_held(
+            db, sorted({month for period in periods for month in schedule.quarter_of(period)}))),
     )
     return facts, directory
 

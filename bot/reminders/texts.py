@@ -15,6 +15,8 @@ from bot.rules.schedule import Cell, Due, Facts, Settings
 
 # What `guidance:show` opens is the guidance feature's (handlers/guidance.py).
 GUIDANCE_CALLBACK = "guidance:show"
+# What `rc:go:<cell>:<month>` opens is the roll-call feature's (handlers/roll_call.py).
+ROLL_CALL_CALLBACK = "rc:go:"
 # How many cells the ward report names before "and N more".
 LISTED_CELLS = 25
 
@@ -25,6 +27,7 @@ RULE_LABELS = {
     schedule.GUIDANCE: N_("Guidance not sent yet"),
     schedule.REPORT: N_("Ward report due"),
     schedule.INSPECTION: N_("Quarterly inspection due"),
+    schedule.THEMATIC: N_("Thematic meeting due this quarter"),
 }
 
 REASON_LABELS = {
@@ -33,6 +36,12 @@ REASON_LABELS = {
     schedule.NOBODY: N_("skipped: nobody to send it to had joined"),
     schedule.NOT_NEEDED: N_("skipped: no longer needed"),
 }
+
+
+def roll_call_callback(due: Due) -> str:
+    """The reminder's "start roll call" button (handlers/roll_call.py): the meeting's identity, the cell and
+    its month, checked there against the cells the person leads."""
+    return f"{ROLL_CALL_CALLBACK}{due.subject}:{due.period}"
 
 
 def month_name(t: i18n.Translator, period: str) -> str:
@@ -74,12 +83,14 @@ def render(due: Due, person_id: int, directory: Directory, facts: Facts, setting
         lines.append(_("Today, {today}, cell {unit} holds its {month} meeting.").format(**values))
         lines.append(_("Please take the roll call twice: when the meeting starts and when it ends. "
                        "A meeting lasts at least 90 minutes."))
-        buttons = [[{"text": _("Read this month's guidance"), "callback_data": GUIDANCE_CALLBACK}]]
+        buttons = [[{"text": _("📋 Start roll call"), "callback_data": roll_call_callback(due)}],
+                   [{"text": _("Read this month's guidance"), "callback_data": GUIDANCE_CALLBACK}]]
     elif due.rule == schedule.FOLLOWUP:
         lines.append(_("No roll call has been recorded yet for the {month} meeting of cell {unit}, planned for "
                        "{meeting}.").format(meeting=long_date(t, due.meeting_on), **values))
         lines.append(_("If the meeting has been held, please record its roll call. If it has to be "
                        "postponed, tell me the new day, for example: “move to day 10”."))
+        buttons = [[{"text": _("📋 Start roll call"), "callback_data": roll_call_callback(due)}]]
     elif due.rule == schedule.GUIDANCE:
         committee = schedule.cell_slots(settings, facts, Cell(0, due.subject), due.period)[schedule.COMMITTEE][0]
         lines.append(_("The guidance for the {month} cell meetings of {unit} has not been sent yet.")
@@ -106,6 +117,10 @@ def render(due: Due, person_id: int, directory: Directory, facts: Facts, setting
     elif due.rule == schedule.INSPECTION:
         lines.append(_("This month ({month}) is an inspection month: the quarterly inspection of the quality "
                        "of the cell meetings of {unit} is due.").format(**values))
+    elif due.rule == schedule.THEMATIC:
+        lines.append(_("Cell {unit} has not recorded a thematic meeting yet this quarter; one is due at least "
+                       "once a quarter. Please plan this month's meeting as a thematic one, or both together, and "
+                       "record it so in the meeting record.").format(**values))
     else:  # a rule without words is a programming error, caught by the tests
         raise ValueError(f"no text for reminder rule {due.rule!r}")
 

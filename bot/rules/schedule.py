@@ -10,6 +10,7 @@ The month of a cell (chi bộ) turns around its meeting day:
 | `guidance`    | 1st 08:00         | the ward's staff                     | the ward's guidance not yet sent    |
 | `report`      | 8th 08:00         | the ward's staff                     | — (report due by the 10th, counts)  |
 | `inspection`  | 1st 08:00 in 3, 6, 9, 12 | the ward's staff              | the month is an inspection month    |
+| `thematic`    | 1st 09:00 in 3, 6, 9, 12 | the cell's secretary and deputies | no thematic meeting (chuyên đề) recorded yet in the quarter (one is due each quarter) |
 
 Where the days come from, for one cell and one month ("period", 'YYYY-MM'):
 - the configured day of each rule, replaced by a per-ward override, replaced by a per-cell override;
@@ -55,9 +56,11 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Rule ids, as stored in reminders_log and schedule_overrides.
 COMMITTEE, MEETING, FOLLOWUP = "committee", "meeting", "followup"
 GUIDANCE, REPORT, INSPECTION = "guidance", "report", "inspection"
-CELL_RULES = (COMMITTEE, MEETING, FOLLOWUP)
+THEMATIC = "thematic"
+CELL_RULES = (COMMITTEE, MEETING, FOLLOWUP)   # placed around the meeting day
 WARD_RULES = (GUIDANCE, REPORT, INSPECTION)
-RULES = CELL_RULES + WARD_RULES
+QUARTER_CELL_RULES = (THEMATIC,)              # to a cell, on a fixed day of a quarter's last month
+RULES = CELL_RULES + WARD_RULES + QUARTER_CELL_RULES
 
 # Decisions and their reasons.
 SEND, SKIP = "sent", "skipped"
@@ -96,6 +99,12 @@ class Settings:
             GUIDANCE: Slot(1, time(8, 0)), REPORT: Slot(8, time(8, 0)), INSPECTION: Slot(1, time(8, 0)),
         })
 
+    def with_thematic(self, slot: "Slot | None" = None) -> "Settings":
+        """These settings with the quarterly thematic reminder (the config always has it; `defaults()`
+        leaves it out so the month's plan of the three cell reminders reads on its own)."""
+        return Settings({**self.slots, THEMATIC: slot or Slot(1, time(9, 0))}, self.inspection_months,
+                        self.report_deadline_day, self.tz)
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -126,6 +135,8 @@ class Facts:
     roll_calls: frozenset[tuple[int, str]] = frozenset()
     # (ward id, period) whose guidance has been sent to its cells
     guidance_sent: frozenset[tuple[int, str]] = frozenset()
+    # (cell id, period) whose meeting was recorded as thematic (or regular and thematic together)
+    thematic_held: frozenset[tuple[int, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -283,10 +294,28 @@ def plan_ward(settings: Settings, facts: Facts, ward: Ward, period: str) -> list
     return planned
 
 
+def quarter_of(period: str) -> tuple[str, str, str]:
+    """The three periods of the quarter `period` is in."""
+    year, month = parse_period(period)
+    first = (month - 1) // 3 * 3 + 1
+    return tuple(f"{year:04d}-{m:02d}" for m in range(first, first + 3))  # type: ignore[return-value]
+
+
+def plan_thematic(settings: Settings, facts: Facts, cell: Cell, period: str) -> list[Planned]:
+    """In a quarter's last month: the reminder that a thematic meeting is due (checked when it fires)."""
+    slot = settings.slots.get(THEMATIC)
+    if slot is None or parse_period(period)[1] % 3 != 0:
+        return []
+    own = _override(facts, (cell.ward_id, cell.id), THEMATIC)
+    on = day_in(period, own.day or slot.day)
+    return [Planned(THEMATIC, cell.id, period, datetime.combine(on, own.at or slot.at, tzinfo=settings.tz))]
+
+
 def plan(settings: Settings, facts: Facts, period: str) -> list[Planned]:
     """Every reminder of a month, in time order (then rule, then subject)."""
     planned = [p for ward in facts.wards for p in plan_ward(settings, facts, ward, period)]
     planned += [p for cell in facts.cells for p in plan_cell(settings, facts, cell, period)]
+    planned += [p for cell in facts.cells for p in plan_thematic(settings, facts, cell, period)]
     order = {rule: index for index, rule in enumerate(RULES)}
     return sorted(planned, key=lambda p: (p.at, order[p.rule], p.subject))
 
@@ -305,6 +334,8 @@ def _needed(planned: Planned, facts: Facts) -> bool:
         return (planned.subject, planned.period) not in facts.roll_calls
     if planned.rule == GUIDANCE:
         return (planned.subject, planned.period) not in facts.guidance_sent
+    if planned.rule == THEMATIC:
+        return not any((planned.subject, month) in facts.thematic_held for month in quarter_of(planned.period))
     return True
 
 
@@ -338,7 +369,7 @@ def due(now: datetime, facts: Facts, settings: Settings | None = None,
         for planned in plan(settings, facts, period):
             if planned.key in facts.decided:
                 continue
-            if planned.rule in CELL_RULES:
+            if planned.rule in CELL_RULES or planned.rule in QUARTER_CELL_RULES:
                 recipients = cells[planned.subject].recipients
             else:
                 recipients = wards[planned.subject].recipients

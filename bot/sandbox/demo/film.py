@@ -39,6 +39,7 @@ from bot.sandbox.demo import guidance as guidance_part
 from bot.sandbox.demo import onboarding as onboarding_part
 from bot.sandbox.demo import recommendations as recommendations_part
 from bot.sandbox.demo import reminders as reminders_part
+from bot.sandbox.demo import roll_call as roll_call_part
 from bot.sandbox.localapi import BotMessage, Limits, LocalBotApi
 from bot.sandbox.stage import ROLE_LABELS, Stage, load_generated_roster
 from storage import org
@@ -57,11 +58,11 @@ PARTS = {
     "onboarding": onboarding_part,  # people join by sharing their phone
     "guidance": guidance_part,      # the ward sends the month's guidance before the 1st
     "reminders": reminders_part,    # the 1st/2nd/3rd reminders on a simulated clock
+    "roll_call": roll_call_part,    # a meeting's two roll calls and its record
     "recommendations": recommendations_part,  # up to the ward and the city; answers come back down
 }
 # Parts whose feature is not built yet: named in the opening, never faked.
 NOT_BUILT = [
-    "roll_call",        # the cell meets on the 3rd: the two roll calls and the meeting record
     "report",           # the ward's report before the 10th
 ]
 

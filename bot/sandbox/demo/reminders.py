@@ -14,7 +14,7 @@ from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reminders.facts import guidance_sent
 from bot.rules import schedule
-from storage import codec, meetings, org, outbox
+from storage import codec, meetings, org, outbox, roll_calls
 
 WARD, CELL = "Nam Ngạn", "Nguyễn Mộng Tuân 2"
 TITLE = N_("reminders on the simulated clock")
@@ -84,8 +84,8 @@ async def play(film) -> None:
     if watched_cell not in held:
         held[-1] = watched_cell
     for cell in held:
-        await meetings.record_roll_call(film.db, cell_id=cell.id, month=PERIOD, phase="start",
-                                        taken_at=codec.instant(vn(2026, 12, 3, 19, 0)), taken_by=None, present=[])
+        await roll_calls.record(film.db, cell_id=cell.id, month=PERIOD, phase="start",
+            taken_at=codec.instant(vn(2026, 12, 3, 19, 0)), taken_by=None, members=[], eligible=0, present=0)
     film.say(_("That evening {n} cells of {ward} record their roll call (the roll call itself is a later "
                "part of the film; here it is recorded directly).").format(n=t.format_number(len(held)), ward=WARD))
 
