@@ -6,6 +6,7 @@ notices as outbox messages, each in its recipient's language."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterable
 
 from bot.core import i18n
@@ -13,7 +14,8 @@ from bot.core.context import AppContext
 from bot.rules import access
 from bot.rules import recommendations as rules
 from handlers import common
-from storage import accounts, org
+from storage import accounts, codec, org, reminders
+from storage import recommendations as store
 from storage.outbox import OutgoingMessage
 from storage.recommendations import Recommendation
 
@@ -114,3 +116,12 @@ def messages(kind: str, recipients: Iterable[Recipient], render: Callable[[i18n.
     return [OutgoingMessage(kind, account.chat_id, render(i18n.get(person.language)), person_id=person.id,
                             ref=ref, dedup_key=f"{dedup}:{person.id}", platform=account.platform)
             for person, account in recipients if person.id not in skip]
+
+
+async def answers_to_report(ctx: AppContext, cell_id: int, month: str) -> list[Recommendation]:
+    """The answers the cell received since its previous meeting, for the record of `month`'s meeting: those
+    after the last meeting reminder of an earlier month (which listed the ones before), up to now."""
+    year, number = (int(part) for part in month.split("-"))
+    month_start = datetime(year, number, 1, tzinfo=ctx.clock.tz)
+    since = await reminders.last_sent_before(ctx.db, "meeting", cell_id, codec.instant(month_start))
+    return await store.answered_since(ctx.db, cell_id, since, codec.instant(ctx.clock.now()))

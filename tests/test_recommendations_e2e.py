@@ -616,3 +616,36 @@ async def test_the_inbox_pages_and_filters(e2e):
     await staff.press("Answered", filtered)
     done = await staff.wait_for(lambda m: "Answered: none." in m.text)
     assert made[0].code not in done.text
+
+
+async def test_the_meeting_record_asks_whether_the_answers_were_reported(e2e):
+    from storage import meetings
+    from tests.test_meeting_record_e2e import take_roll_calls
+    from tests.test_roll_call_e2e import cell_of_size
+
+    cell = await cell_of_size(e2e.db, 30)
+    s = await e2e.chat_as(await e2e.person("secretary", cell=cell.id))
+    ward = await org.get_unit(e2e.db, cell.parent_id)
+    staff = (await staff_of(e2e, ward=ward.name))[0]
+    code = code_in((await submit(s, content="Đường điện chập chờn")).text)
+    await staff.send(code)
+    await staff.wait_for(lambda m: "Nội dung" in m.text)
+    await staff.send("2")
+    await staff.wait_for(lambda m: "nhập trả lời" in m.text)
+    await staff.send("Điện lực đã thay dây.")
+    await s.wait_for(lambda m: "Điện lực đã thay dây." in m.text)
+    await take_roll_calls(e2e, s)
+    await s.send("/bienban")
+    await s.wait_for(lambda m: "loại nào" in m.text)
+    await s.send("1")
+    for _step in range(6):                      # topic … minutes, each skipped
+        await s.reply()
+        await s.send("bỏ qua")
+    asked = await s.wait_for(lambda m: "trả lời kiến nghị" in m.text)
+    assert "Chi bộ đã nhận 1 trả lời kiến nghị kể từ buổi sinh hoạt trước" in asked.text
+    await s.send("1")
+    summary = await s.wait_for(lambda m: "Lưu biên bản" in m.text or "💾" in str(m.buttons))
+    assert "• Đã thông báo trả lời kiến nghị tới đảng viên: có" in summary.text
+    await s.send("1")
+    await s.wait_for(lambda m: "Đã lưu biên bản" in m.text)
+    assert (await meetings.get_record(e2e.db, cell.id, "2026-12")).answers_reported is True
