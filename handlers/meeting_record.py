@@ -29,7 +29,7 @@ from bot.reminders.texts import month_name
 from bot.rules import access, attendance, schedule
 from bot.rules import typed_forms as forms
 from bot.rules.text import fold
-from handlers import common, menu, menu_registry, recommendation_people
+from handlers import common, menu, menu_registry, recommendation_people, recommendation_texts
 from handlers.menu_registry import MenuItem
 from handlers.roll_call import closed_text, correctable, keyboard, leader_of, led_cells, length_line, show, stale
 from storage import accounts, audit, codec, drafts, meetings, org, outbox, roll_calls
@@ -460,7 +460,9 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
     deadline = attendance.corrections_deadline(data["month"], ctx.config.meeting.corrections_until_day)
     lines.append(_("It can be corrected until {deadline} (menu: Meeting record).").format(
         deadline=t.format_date(max(deadline, current.reopened_until or deadline), "long")))
-    await show(update, "\n".join(lines), None, edit=True)
+    # the members' and citizens' concerns raised at the meeting go up from here (handlers/recommendations.py)
+    await show(update, "\n".join(lines), keyboard([[(_("➕ Send a recommendation raised at the meeting"),
+                                                     recommendation_texts.NEW)]]), edit=True)
 
 
 # --- reopening, by ward staff ------------------------------------------------------------------------------

@@ -647,5 +647,7 @@ async def test_the_meeting_record_asks_whether_the_answers_were_reported(e2e):
     summary = await s.wait_for(lambda m: "Lưu biên bản" in m.text or "💾" in str(m.buttons))
     assert "• Đã thông báo trả lời kiến nghị tới đảng viên: có" in summary.text
     await s.send("1")
-    await s.wait_for(lambda m: "Đã lưu biên bản" in m.text)
+    saved = await s.wait_for(lambda m: "Đã lưu biên bản" in m.text)
     assert (await meetings.get_record(e2e.db, cell.id, "2026-12")).answers_reported is True
+    await s.press("➕ Gửi kiến nghị nêu tại buổi sinh hoạt", saved)   # from the record, a new one
+    await s.wait_for(lambda m: "(1/4)" in m.text)
