@@ -54,8 +54,8 @@ async def _digests(ctx: AppContext, now: datetime, result: CheckResult) -> None:
     if window is None:
         return
     wards = await org.units_of_kind(ctx.db, "ward")
-    pending = [w for w in wards if w.id not in await store.notice_decided(ctx.db, DIGEST, [w.id for w in wards],
-                                                                           window.period)]
+    decided = await store.notice_decided(ctx.db, DIGEST, [w.id for w in wards], window.period)
+    pending = [w for w in wards if w.id not in decided]
     if not pending:
         return
     items = await store.submitted_between(ctx.db, codec.instant(window.start), codec.instant(window.end),
