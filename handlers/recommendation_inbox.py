@@ -374,7 +374,7 @@ async def on_action_text(update: Update, context: Any) -> None:
     if item.status != data.get("status"):
         await drafts.clear(ctx.db, actor.account.id)
         await say(update, ctx, _("This recommendation has changed since: it is now “{status}”. Nothing was "
-                                     "changed.").format(status=texts.status_label(actor.t, item.status)))
+                                 "changed.").format(status=texts.status_label(actor.t, item.status)))
         return
     decision = rules.decide(item.status, data.get("action", ""), levels, text=text)
     if not decision.allowed:
@@ -413,8 +413,8 @@ async def apply(update: Update, context: Any, actor: common.Actor, item: Recomme
             await drafts.clear(ctx.db, actor.account.id)
         now = await store.get(ctx.db, item.id)
         await say(update, ctx, _("Someone else acted on this recommendation first: it is now “{status}”. "
-                                     "Nothing was changed by you.").format(
-            status=texts.status_label(t, now.status if now else item.status)))
+                                 "Nothing was changed by you.").format(
+                  status=texts.status_label(t, now.status if now else item.status)))
         return
     ctx.wake_sender()
     done_text = {
@@ -573,7 +573,7 @@ async def on_browse_text(update: Update, context: Any) -> None:
     index = rules.pick_numbered(text, len(actions))
     if index is None:
         await say(update, context, _("Please press a button or type its number, or send /kiennghi.")
-                           if actions else _("Nothing to do on this one now. Send /kiennghi for the list."))
+                  if actions else _("Nothing to do on this one now. Send /kiennghi for the list."))
         return
     await act(update, context, actor, actions[index], int(data["item"]), data.get("status", ""))
 

@@ -242,7 +242,7 @@ async def on_text(update: Update, context: Any) -> None:
     if value is None:
         count = len(options(ctx, t, step))
         await inbox.say(update, ctx, _("Please press one of the buttons, or type a number from 1 to {n}. "
-                                     "/cancel stops.").format(n=count), reply_markup=_keyboard(ctx, t, step))
+                                       "/cancel stops.").format(n=count), reply_markup=_keyboard(ctx, t, step))
         return
     await _answer(update, context, actor, step, value)
 
@@ -261,11 +261,11 @@ async def on_file(update: Update, context: Any) -> None:
     files = list(data.get("attachments") or [])
     if step == CATEGORY:
         await inbox.say(update, ctx, _("Please choose the category first; then you can send the photos."),
-                           reply_markup=_keyboard(ctx, t, step))
+                        reply_markup=_keyboard(ctx, t, step))
         return
     if len(files) >= rules.MAX_ATTACHMENTS:
         await inbox.say(update, ctx, _("That is the most files one recommendation can carry ({n}).").format(
-            n=rules.MAX_ATTACHMENTS))
+                        n=rules.MAX_ATTACHMENTS))
         return
     if message.document is not None:
         files.append({"kind": "document", "file_id": message.document.file_id,
@@ -280,7 +280,7 @@ async def on_file(update: Update, context: Any) -> None:
         await inbox.say(update, ctx, _("File kept. Now type the content of the recommendation."))
         return
     await inbox.say(update, ctx, t.ngettext("{n} file is attached.", "{n} files are attached.", len(files)).format(
-        n=len(files)))
+                    n=len(files)))
     await show_step(update, ctx, actor, data, next_step(ctx, data) if step == CONTENT else step)
 
 
@@ -294,10 +294,10 @@ async def on_other(update: Update, context: Any) -> None:
     step = actor.draft.step if actor.draft else CATEGORY
     if step == CONTENT:
         await inbox.say(update, ctx, _("Please type the content as text, or send a photo or a document. "
-                                     "/cancel stops."))
+                                       "/cancel stops."))
     else:
         await inbox.say(update, ctx, _("Please press one of the buttons, or type its number. /cancel stops."),
-                           reply_markup=_keyboard(ctx, actor.t, step))
+                        reply_markup=_keyboard(ctx, actor.t, step))
 
 
 # --- Confirming -------------------------------------------------------------------------------------------
