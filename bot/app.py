@@ -29,8 +29,8 @@ from bot.core.logging_setup import protect
 from bot.delivery import sender
 from bot.delivery.rate_limit import ChatPacedRateLimiter
 from bot.reminders import scheduler
-from handlers import (fallback, guidance, meeting_record, menu, onboarding, recommendation_inbox, recommendations,
-                      reminders, roll_call)
+from handlers import (fallback, guidance, meeting_record, meeting_reopen, menu, onboarding, recommendation_inbox,
+                      recommendations, reminders, roll_call)
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 # (which answers whatever nothing else took) comes last. The roll call and the meeting record take typed
 # text of their own steps ("vắng 3 7", a number), so they come before the menu (they leave menu labels
 # typed mid-way to it). Each module defines `register(application, ctx)`.
-FEATURES = [onboarding, roll_call, meeting_record, recommendations, recommendation_inbox, menu, guidance, reminders,
-            fallback]
+FEATURES = [onboarding, roll_call, meeting_record, meeting_reopen, recommendations, recommendation_inbox, menu,
+            guidance, reminders, fallback]
 
 # Background services, started in this order after the bot is initialised and stopped in reverse before it
 # shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.

@@ -21,8 +21,7 @@ import secrets
 from datetime import date, datetime, time
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.core import i18n
@@ -32,6 +31,9 @@ from bot.reminders.texts import month_name
 from bot.rules import attendance, schedule
 from bot.rules import typed_forms as forms
 from handlers import common, menu, menu_registry
+from handlers.meeting_common import closed_text, correctable, keyboard, leader_of, led_cells, show, stale
+from handlers.roll_call_view import (PREFIX, confirm_screen, figures, length_line, mark_screen,
+                                     moment_text, summary_line, taken_at)
 from handlers.menu_registry import MenuItem
 from storage import accounts, audit, codec, drafts, meetings, org, outbox, roll_calls
 from storage.org import Unit
@@ -40,98 +42,12 @@ log = logging.getLogger(__name__)
 
 FLOW = "roll_call"
 MARK, REASON, TIME, CONFIRM, CONFLICT = "mark", "reason", "time", "confirm", "conflict"
-PAGE_SIZE = 15
-PREFIX = "rc:"
 OPEN = "rc:go:"        # rc:go:<cell id>:<YYYY-MM>          the reminder's and the menu's "start roll call"
 OPEN_END = "rc:end:"   # rc:end:<cell id>:<YYYY-MM>         after the start one is saved
 FIX = "rc:fix:"        # rc:fix:<start|end>:<cell id>:<YYYY-MM>  correct a saved roll call
 
 
 # --- who, which cell, which month ----------------------------------------------------------------------
-
-
-def led_cells(actor: common.Actor) -> list[Unit]:
-    """The active cells this person is secretary or deputy of, from the memberships read for this update."""
-    found = {}
-    for membership in actor.memberships:
-        unit = actor.units.get(membership.unit_id)
-        if membership.role in org.CELL_LEADERS and unit is not None and unit.kind == "cell" and unit.active:
-            found.setdefault(unit.id, unit)
-    return list(found.values())
-
-
-async def leader_of(update: Update, context: Any, cell_id: int | None = None,
-                    *, what: str = "roll_call") -> tuple[common.Actor, Unit] | None:
-    """The actor and the cell they lead (that cell, when a button names one); otherwise they are told
-    why (a cell they do not lead is refused and audited), and None."""
-    actor = await common.require_actor(update, context)
-    if actor is None:
-        return None
-    cells = led_cells(actor)
-    if cell_id is not None:
-        cell = next((c for c in cells if c.id == cell_id), None)
-        if cell is None:
-            await common.refuse_forged(update, context, actor, what=what, detail={"cell_id": cell_id})
-            return None
-        return actor, cell
-    if not cells:
-        _ = actor.t.gettext
-        await common.reply(update, _("Only a cell's secretary or deputy secretary can take its roll call."))
-        return None
-    return actor, cells[0]
-
-
-def meeting_settings(ctx: AppContext):
-    return ctx.config.meeting
-
-
-async def correctable(ctx: AppContext, cell_id: int, month: str) -> bool:
-    """May the cell still record or correct that month (the window, or reopened by ward staff)?"""
-    record = await meetings.get_record(ctx.db, cell_id, month)
-    return attendance.may_correct(month, ctx.clock.now().date(),
-                                  deadline_day=ctx.config.meeting.corrections_until_day,
-                                  reopened_until=record.reopened_until if record else None)
-
-
-def closed_text(t: i18n.Translator, ctx: AppContext, cell: Unit, month: str) -> str:
-    deadline = attendance.corrections_deadline(month, ctx.config.meeting.corrections_until_day)
-    return t.gettext("The {month} meeting of cell {cell} can no longer be changed: corrections closed after "
-                     "{deadline}. Your ward's party committee staff can reopen it.").format(
-        month=month_name(t, month), cell=cell.name, deadline=t.format_date(deadline, "long"))
-
-
-async def stale(update: Update, actor: common.Actor) -> None:
-    _ = actor.t.gettext
-    text = _("This button is out of date. Send /diemdanh to see the roll call as it is now.")
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await common.reply(update, text)
-
-
-def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                                 for row in rows])
-
-
-async def show(update: Update, text: str, markup=None, *, edit: bool) -> None:
-    """Edit the message the button was on, or send a new one."""
-    query = update.callback_query
-    if edit and query is not None:
-        try:
-            await query.answer()
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest as error:
-            if "not modified" not in str(error).lower():
-                raise
-        return
-    await common.reply(update, text, reply_markup=markup)
 
 
 # --- opening ---------------------------------------------------------------------------------------------
@@ -183,20 +99,12 @@ async def _offer_corrections(update: Update, actor: common.Actor, cell: Unit, mo
     lines = [_("Both roll calls of the {month} meeting of cell {cell} are saved:").format(
         month=month_name(t, month), cell=cell.name)]
     for phase in (roll_calls.START, roll_calls.END):
-        lines.append("• " + _summary_line(t, phase, saved[phase].present, saved[phase].eligible))
+        lines.append("• " + summary_line(t, phase, saved[phase].present, saved[phase].eligible))
     lines.append(_("1. Correct the start roll call · 2. Correct the end roll call · 3. The meeting record"))
     rows = [[(_("Correct the start roll call"), f"{FIX}start:{cell.id}:{month}")],
             [(_("Correct the end roll call"), f"{FIX}end:{cell.id}:{month}")],
             [(_("📝 The meeting record"), f"mr:go:{cell.id}:{month}")]]
     await common.reply(update, "\n".join(lines), reply_markup=keyboard(rows))
-
-
-def _summary_line(t: i18n.Translator, phase: str, present: int, eligible: int) -> str:
-    _ = t.gettext
-    label = _("start of the meeting") if phase == roll_calls.START else _("end of the meeting")
-    rate = t.format_percent(present / eligible) if eligible else "—"
-    return _("{label}: {present} of {eligible} present ({rate})").format(
-        label=label, present=t.format_number(present), eligible=t.format_number(eligible), rate=rate)
 
 
 async def _new_draft(ctx: AppContext, cell: Unit, month: str, phase: str, saved: dict) -> dict:
@@ -234,124 +142,6 @@ async def _save(ctx: AppContext, actor: common.Actor, step: str, data: dict, con
 # --- the figures and the screens -------------------------------------------------------------------------
 
 
-def figures(ctx: AppContext, data: dict) -> attendance.Count:
-    return attendance.count(data["status"], counted_present=data.get("count"), guests=data.get("guests", 0),
-                            target=ctx.config.meeting.target)
-
-
-def _taken_at(ctx: AppContext, data: dict) -> datetime:
-    return codec.parse_instant(data["taken_at"]) if data.get("taken_at") else ctx.clock.now()
-
-
-MARKS = {attendance.PRESENT: "✅", attendance.ABSENT_EXCUSED: "❌", attendance.ABSENT_UNEXCUSED: "⛔",
-         attendance.EXEMPT_ABSENT: "➖", attendance.EXEMPT_PRESENT: "✅", attendance.UNNAMED: "▫️"}
-
-
-def _member_label(t: i18n.Translator, number: int, member: list, status: str, reason: str | None) -> str:
-    _ = t.gettext
-    label = f"{MARKS[status]} {number}. {member[1]}"
-    if status == attendance.ABSENT_EXCUSED:
-        label += " — " + (reason or _("with a reason"))
-    elif status == attendance.ABSENT_UNEXCUSED:
-        label += " — " + _("no reason")
-    elif member[3]:
-        label += " — " + _("exempt")
-    return label[:60]
-
-
-def _absent_lines(t: i18n.Translator, data: dict) -> list[str]:
-    _ = t.gettext
-    lines = []
-    for index, status in enumerate(data["status"]):
-        number = index + 1
-        name = data["members"][index][1]
-        if status == attendance.ABSENT_EXCUSED:
-            reason = data["reasons"].get(str(number))
-            lines.append(_("{number}. {name}: absent with a reason ({reason})").format(
-                number=number, name=name, reason=reason) if reason else
-                _("{number}. {name}: absent with a reason").format(number=number, name=name))
-        elif status == attendance.ABSENT_UNEXCUSED:
-            lines.append(_("{number}. {name}: absent without a reason").format(number=number, name=name))
-    return lines
-
-
-def _header(t: i18n.Translator, data: dict, cell_name: str) -> str:
-    _ = t.gettext
-    title = _("Start-of-meeting roll call") if data["phase"] == roll_calls.START else _("End-of-meeting roll call")
-    return _("{title} — cell {cell}, {month}").format(title=title, cell=cell_name, month=month_name(t, data["month"]))
-
-
-def _figures_line(t: i18n.Translator, ctx: AppContext, count: attendance.Count) -> str:
-    _ = t.gettext
-    rate = t.format_percent(float(count.rate)) if count.rate is not None else "—"
-    return _("Present: {present} of {eligible} ({rate}); target {target}.").format(
-        present=t.format_number(count.present), eligible=t.format_number(count.eligible), rate=rate,
-        target=t.format_percent(ctx.config.meeting.target))
-
-
-def _mark_screen(ctx: AppContext, t: i18n.Translator, data: dict, cell_name: str) -> tuple[str, InlineKeyboardMarkup]:
-    _ = t.gettext
-    count = figures(ctx, data)
-    key = data["key"]
-    lines = [_header(t, data, cell_name), _figures_line(t, ctx, count)]
-    if data.get("count") is not None:
-        lines.append(_("Counted without names: {n} present.").format(n=t.format_number(data["count"])))
-    lines += _absent_lines(t, data)
-    exempt = [(i + 1, m[1], data["status"][i]) for i, m in enumerate(data["members"]) if m[3]]
-    if exempt:
-        present, absent = _("attends"), _("absent")
-        lines.append(_("Exempt from meetings (not counted when absent): {names}").format(names=", ".join(
-            f"{n}. {name} ({present if s == attendance.EXEMPT_PRESENT else absent})" for n, name, s in exempt)))
-    if data.get("guests"):
-        lines.append(_("Guests (counted apart): {n}").format(n=t.format_number(data["guests"])))
-    lines.append(_("Time: {when}").format(when=_when(t, _taken_at(ctx, data))))
-    lines.append("")
-    lines.append(_("Tap a name: present → absent with a reason → absent without a reason → present. Or type: "
-                   "“absent 3 7”, “no reason 3”, “reason 3 ill”, “present 27”, “guests 2”, “time 19:30”, "
-                   "or a member's number. Then press Done (or type “done”)."))
-    total = len(data["members"])
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(int(data.get("page", 0)), 0), pages - 1)
-    rows: list[list[tuple[str, str]]] = []
-    for index in range(page * PAGE_SIZE, min(total, (page + 1) * PAGE_SIZE)):
-        number = index + 1
-        rows.append([(_member_label(t, number, data["members"][index], data["status"][index],
-                                    data["reasons"].get(str(number))), f"{PREFIX}{key}:t:{number}")])
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(("◀", f"{PREFIX}{key}:p:{page - 1}"))
-        nav.append((f"{page + 1}/{pages}", f"{PREFIX}{key}:p:{page}"))
-        if page < pages - 1:
-            nav.append(("▶", f"{PREFIX}{key}:p:{page + 1}"))
-        rows.append(nav)
-    rows.append([(_("👥 Guest +1"), f"{PREFIX}{key}:g"), (_("🕒 Time"), f"{PREFIX}{key}:time"),
-                 (_("✍ Reason"), f"{PREFIX}{key}:why")])
-    rows.append([(_("✅ Done"), f"{PREFIX}{key}:done"), (_("Cancel"), f"{PREFIX}{key}:x")])
-    return "\n".join(lines), keyboard(rows)
-
-
-def _when(t: i18n.Translator, at: datetime) -> str:
-    local = at.astimezone(t.tz)
-    return f"{t.format_time(local)} {t.format_date(local, 'full')}"
-
-
-def _confirm_screen(ctx: AppContext, t: i18n.Translator, data: dict, cell_name: str) -> tuple[str, InlineKeyboardMarkup]:
-    _ = t.gettext
-    count = figures(ctx, data)
-    lines = [_header(t, data, cell_name), _figures_line(t, ctx, count)]
-    lines.append(_("✔ The target is met.") if count.meets_target else
-                 _("⚠ Below the target: the ward's staff will be told."))
-    lines += _absent_lines(t, data)
-    if data.get("guests"):
-        lines.append(_("Guests (counted apart): {n}").format(n=t.format_number(data["guests"])))
-    lines.append(_("Time: {when}").format(when=_when(t, _taken_at(ctx, data))))
-    lines.append(_("Save? 1. Save · 2. Go back and fix"))
-    key = data["key"]
-    return "\n".join(lines), keyboard([[(_("💾 Save"), f"{PREFIX}{key}:save"),
-                                        (_("◀ Go back and fix"), f"{PREFIX}{key}:back")]])
-
-
 async def _cell_name(ctx: AppContext, data: dict) -> str:
     cell = await org.get_unit(ctx.db, data["cell"])
     return cell.name if cell else "?"
@@ -363,13 +153,13 @@ async def _render(update: Update, context: Any, actor: common.Actor, data: dict,
     _ = t.gettext
     name = await _cell_name(ctx, data)
     if step == CONFIRM:
-        text, markup = _confirm_screen(ctx, t, data, name)
+        text, markup = confirm_screen(ctx, t, data, name)
     elif step == REASON:
         text, markup = _("Type the member's number and the reason, for example: 3 ill (or /cancel)."), None
     elif step == TIME:
         text, markup = _("Type the time of the roll call, for example 19:30, or 19:30 3/12 for another day."), None
     else:
-        text, markup = _mark_screen(ctx, t, data, name)
+        text, markup = mark_screen(ctx, t, data, name)
     await show(update, text, markup, edit=edit)
 
 
@@ -607,7 +397,7 @@ def _set_time(ctx: AppContext, t: i18n.Translator, data: dict, typed: forms.Type
         return example
     hour, minute = typed.time
     now = ctx.clock.now()
-    taken = _taken_at(ctx, data).astimezone(ctx.clock.tz)
+    taken = taken_at(ctx, data).astimezone(ctx.clock.tz)
     year, month = schedule.parse_period(data["month"])
     try:
         if typed.day is not None:
@@ -643,8 +433,8 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
         await _save(ctx, actor, CONFLICT, data)
         who = await org.get_person(ctx.db, existing.taken_by) if existing.taken_by else None
         text = _("Comrade {name} saved this roll call meanwhile, at {when}: {figures}. Replace it with yours?").format(
-            name=who.full_name if who else "?", when=_when(t, codec.parse_instant(existing.saved_at or existing.taken_at)),
-            figures=_summary_line(t, phase, existing.present, existing.eligible))
+            name=who.full_name if who else "?", when=moment_text(t, codec.parse_instant(existing.saved_at or existing.taken_at)),
+            figures=summary_line(t, phase, existing.present, existing.eligible))
         key = data["key"]
         await show(update, text, keyboard([[(_("Replace it with mine"), f"{PREFIX}{key}:over"),
                                             (_("Keep theirs"), f"{PREFIX}{key}:keep")]]), edit=True)
@@ -654,8 +444,8 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
         await show(update, _("Please take the start-of-meeting roll call first."), edit=True)
         return
     count = figures(ctx, data)
-    taken_at = _taken_at(ctx, data)
-    if schedule.period_of(taken_at.astimezone(ctx.clock.tz).date()) != month:
+    taken = taken_at(ctx, data)
+    if schedule.period_of(taken.astimezone(ctx.clock.tz).date()) != month:
         # recorded after its month: the time must be typed, with its day
         await _save(ctx, actor, TIME, data)
         await show(update, _("This roll call belongs to {month}: please type when it was taken, for example "
@@ -670,10 +460,10 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
     notices = [] if count.meets_target else await ward_notices(ctx, cell, month, phase, count, marks)
     async with ctx.db.transaction() as conn:
         roll_call_id = await roll_calls.save(
-            conn, cell_id=cell.id, month=month, phase=phase, taken_at=codec.instant(taken_at),
+            conn, cell_id=cell.id, month=month, phase=phase, taken_at=codec.instant(taken),
             taken_by=actor.person.id, saved_at=at, members=marks, eligible=count.eligible, present=count.present,
             guests=count.guests, guest_note=data.get("guest_note"), counted_present=data.get("count"),
-            held_on=taken_at.astimezone(ctx.clock.tz).date() if phase == roll_calls.START else None)
+            held_on=taken.astimezone(ctx.clock.tz).date() if phase == roll_calls.START else None)
         for message in notices:
             message.dedup_key = f"{message.dedup_key}:{roll_call_id}:{at}"
         queued = await outbox.enqueue(conn, notices, at=at) if notices else 0
@@ -686,7 +476,7 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
     if queued:
         ctx.wake_sender()
     log.info("roll call %s of cell %s for %s saved: %s/%s", phase, cell.id, month, count.present, count.eligible)
-    lines = [_("Saved: {line}.").format(line=_summary_line(t, phase, count.present, count.eligible))]
+    lines = [_("Saved: {line}.").format(line=summary_line(t, phase, count.present, count.eligible))]
     if not count.meets_target:
         lines.append(_("The attendance is below the target of {target}; the ward's party committee staff have "
                        "been told.").format(target=t.format_percent(ctx.config.meeting.target)))
@@ -698,24 +488,10 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
     else:
         start = saved[roll_calls.START]
         record = await meetings.get_record(ctx.db, cell.id, month)
-        lines.append(length_line(ctx, t, codec.parse_instant(start.taken_at), taken_at, record.kind if record else None))
+        lines.append(length_line(ctx, t, codec.parse_instant(start.taken_at), taken, record.kind if record else None))
         lines.append(_("Now the meeting record: press the button below (you can also do it later from the menu)."))
         rows = [[(_("📝 The meeting record"), f"mr:go:{cell.id}:{month}")]]
     await show(update, "\n".join(lines), keyboard(rows), edit=True)
-
-
-def length_line(ctx: AppContext, t: i18n.Translator, start: datetime, end: datetime, kind: str | None) -> str:
-    _ = t.gettext
-    settings = ctx.config.meeting
-    found = attendance.length(start, end, kind, minimum=settings.minimum_minutes,
-                              minimum_both=settings.minimum_minutes_both)
-    if found.minutes is None:
-        return _("⚠ The end roll call is not after the start one: please correct its time.")
-    if found.meets_minimum:
-        return _("The meeting lasted {minutes} minutes (at least {minimum}).").format(
-            minutes=t.format_number(found.minutes), minimum=t.format_number(found.minimum))
-    return _("⚠ The meeting lasted {minutes} minutes, less than the {minimum} minutes required.").format(
-        minutes=t.format_number(found.minutes), minimum=t.format_number(found.minimum))
 
 
 async def ward_notices(ctx: AppContext, cell: Unit, month: str, phase: str, count: attendance.Count,

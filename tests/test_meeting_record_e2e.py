@@ -179,3 +179,49 @@ async def test_the_roll_call_in_english(e2e):
     assert "Saved: start of the meeting: 28 of 30 present" in (await s.reply()).text
     start = await until(lambda: roll_calls.get(h.db, cell.id, "2026-12", "start"))
     assert start.present == 28
+
+
+async def test_a_restart_in_the_middle_of_the_record_resumes_at_the_same_step(e2e):
+    h = e2e
+    cell = await cell_of_size(h.db, 30)
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    await take_roll_calls(h, s)
+    await s.send("/bienban")
+    await s.reply()
+    await s.send("3")
+    await s.reply()
+    await s.send("Chuyên đề về chuyển đổi số")
+    assert "phát biểu" in (await s.reply()).text
+    await h.restart()
+    await s.send("Biên bản sinh hoạt")          # the menu item again: the draft, at its step
+    assert "phát biểu" in (await s.reply()).text
+    await s.send("8")
+    assert "Đảng ủy viên phụ trách" in (await s.reply()).text or "đảng ủy viên phụ trách" in s._messages[-1].text
+    await s.send("/cancel")
+    await s.reply()
+    assert (await meetings.get_record(h.db, cell.id, "2026-12")).kind is None    # nothing saved
+
+
+async def test_two_leaders_saving_the_same_roll_call(e2e):
+    h = e2e
+    cell = await cell_of_size(h.db, 30)
+    secretary, deputy = await h.person("secretary", cell=cell.id), await h.person("deputy", cell=cell.id)
+    s, d = await h.chat_as(secretary), await h.chat_as(deputy)
+    h.clock.set(vn(2026, 12, 3, 19, 30))
+    for user, typed in ((s, "vắng 2"), (d, "vắng 5 6")):
+        await user.send("/diemdanh")
+        await user.reply()
+        await user.send(typed)
+        await user.reply()
+        await user.send("xong")
+        await user.reply()
+    await s.send("1")
+    await s.reply()
+    await d.send("1")
+    conflict = await d.reply()
+    assert secretary.full_name in conflict.text and "29" in conflict.text
+    assert (await roll_calls.get(h.db, cell.id, "2026-12", "start")).present == 29
+    await d.press("Thay bằng bản của tôi", conflict)
+    await d.reply()
+    start = await roll_calls.get(h.db, cell.id, "2026-12", "start")
+    assert (start.present, start.taken_by, start.revision) == (28, deputy.id, 2)

@@ -10,7 +10,7 @@ from bot.reminders import scheduler
 from bot.core.clock import VN_TZ, ManualClock
 from bot.core.config import Config
 from bot.core.context import AppContext
-from storage import accounts, codec, meetings, org, outbox, reminders, roll_calls
+from storage import accounts, codec, org, outbox, reminders, roll_calls
 
 LINKED_AT = codec.instant(datetime(2026, 11, 20, 9, 0, tzinfo=VN_TZ))
 

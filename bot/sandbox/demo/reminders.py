@@ -14,7 +14,7 @@ from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reminders.facts import guidance_sent
 from bot.rules import schedule
-from storage import codec, meetings, org, outbox, roll_calls
+from storage import codec, org, outbox, roll_calls
 
 WARD, CELL = "Nam Ngạn", "Nguyễn Mộng Tuân 2"
 TITLE = N_("reminders on the simulated clock")
