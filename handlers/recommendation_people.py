@@ -13,6 +13,7 @@ from bot.core import i18n
 from bot.core.context import AppContext
 from bot.rules import access
 from bot.rules import recommendations as rules
+from bot.rules import schedule
 from handlers import common
 from storage import accounts, codec, org, reminders
 from storage import recommendations as store
@@ -123,5 +124,5 @@ async def answers_to_report(ctx: AppContext, cell_id: int, month: str) -> list[R
     after the last meeting reminder of an earlier month (which listed the ones before), up to now."""
     year, number = (int(part) for part in month.split("-"))
     month_start = datetime(year, number, 1, tzinfo=ctx.clock.tz)
-    since = await reminders.last_sent_before(ctx.db, "meeting", cell_id, codec.instant(month_start))
+    since = await reminders.last_sent_before(ctx.db, schedule.MEETING, cell_id, codec.instant(month_start))
     return await store.answered_since(ctx.db, cell_id, since, codec.instant(ctx.clock.now()))
