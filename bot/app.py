@@ -33,7 +33,7 @@ from bot.delivery.rate_limit import SharedBudgetRateLimiter
 from bot.reminders import scheduler
 from bot.reports import delivery as report_delivery
 from handlers import (evaluation, fallback, guidance, handled, meeting_record, meeting_reopen, menu, onboarding,
-                      reachability, reminders, reports, roll_call)
+                      reachability, recommendation_inbox, recommendations, reminders, reports, roll_call)
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 # done, for the harness's `settled()`) is the very last. The roll call and the meeting record take typed
 # text of their own steps ("vắng 3 7", a number), so they come before the menu (they leave menu labels
 # typed mid-way to it). Each module defines `register(application, ctx)`.
-FEATURES = [reachability, onboarding, roll_call, meeting_record, meeting_reopen, menu, guidance, reminders,
-            reports, evaluation, fallback, handled]
+FEATURES = [reachability, onboarding, roll_call, meeting_record, meeting_reopen, recommendations,
+            recommendation_inbox, menu, guidance, reminders, reports, evaluation, fallback, handled]
 
 # Background services, started in this order after the bot is initialised and stopped in reverse before it
 # shuts down. Each defines `async def start(application, ctx)` and `async def stop(application, ctx)`.

@@ -28,7 +28,7 @@ from bot.reminders.texts import month_name
 from bot.rules import attendance, schedule
 from bot.rules import typed_forms as forms
 from bot.rules.text import fold
-from handlers import common, menu, menu_registry
+from handlers import common, menu, menu_registry, recommendation_people, recommendation_texts
 from handlers.menu_registry import MenuItem
 from handlers.roll_call import closed_text, correctable, keyboard, leader_of, led_cells, length_line, show, stale
 from storage import accounts, audit, codec, drafts, meetings, org, roll_calls
@@ -37,9 +37,11 @@ from storage.org import Unit
 log = logging.getLogger(__name__)
 
 FLOW = "meeting.record"
-KIND, TOPIC, SPEAKERS, WARD, CONCLUSIONS, GRADE, MINUTES, CONFIRM, CONFLICT = (
-    "kind", "topic", "speakers", "ward", "conclusions", "grade", "minutes", "confirm", "conflict")
-STEPS = (KIND, TOPIC, SPEAKERS, WARD, CONCLUSIONS, GRADE, MINUTES, CONFIRM)
+KIND, TOPIC, SPEAKERS, WARD, CONCLUSIONS, GRADE, MINUTES, ANSWERS, CONFIRM, CONFLICT = (
+    "kind", "topic", "speakers", "ward", "conclusions", "grade", "minutes", "answers", "confirm", "conflict")
+# ANSWERS ("were the answers to the cell's recommendations reported to the members?") is asked only when
+# the cell received answers since its previous meeting (handlers/recommendation_people.answers_to_report).
+STEPS = (KIND, TOPIC, SPEAKERS, WARD, CONCLUSIONS, GRADE, MINUTES, ANSWERS, CONFIRM)
 OPEN = "mr:go:"            # mr:go:<cell id>:<YYYY-MM>
 PREFIX = "mr:"
 MAX_TEXT = 1000
@@ -109,9 +111,11 @@ async def begin(update: Update, context: Any, actor: common.Actor, cell: Unit, m
         await common.reply(update, _("Please take the start-of-meeting roll call first."))
         return
     record = await meetings.get_record(ctx.db, cell.id, month)
-    fields = {name: getattr(record, name) for name in meetings.RECORD_FIELDS if name != "answers_reported"}
+    answers = len(await recommendation_people.answers_to_report(ctx, cell.id, month))
+    fields = {name: getattr(record, name) for name in meetings.RECORD_FIELDS
+              if name != "answers_reported" or answers}
     data = {"key": secrets.token_hex(3), "cell": cell.id, "month": month, "meeting": record.meeting_id,
-            "base_rev": record.rev, "fields": fields}
+            "base_rev": record.rev, "fields": fields, "answers": answers}
     await _save(ctx, actor, KIND, data)
     await _prompt(update, context, actor, data, KIND, edit=False)
 
@@ -150,7 +154,9 @@ def _summary(t: i18n.Translator, fields: dict) -> list[str]:
         _("• Conclusions: {value}").format(value=_value_text(t, "conclusions", fields.get("conclusions"))),
         _("• Proposed grade: {value}").format(value=_value_text(t, "proposed_grade", fields.get("proposed_grade"))),
         _("• Minutes: {value}").format(value=minutes or ("✓" if fields.get("minutes_file_id") else "—")),
-    ]
+    ] + ([_("• Answers to recommendations reported to the members: {value}").format(
+        value=_value_text(t, "ward_member_attended", fields.get("answers_reported")))]
+        if "answers_reported" in fields else [])
 
 
 async def _prompt(update: Update, context: Any, actor: common.Actor, data: dict, step: str, *, edit: bool) -> None:
@@ -196,6 +202,15 @@ async def _prompt(update: Update, context: Any, actor: common.Actor, data: dict,
         question = _("Send a photo or a document of the minutes (or skip).")
         rows = [[skip]]
         now_line = fields.get("minutes_file_id") and (fields.get("minutes_file_name") or _("a photo"))
+    elif step == ANSWERS:
+        question = t.ngettext(
+            "The cell received {n} answer to its recommendations since its last meeting. Was it reported to "
+            "the members? 1. Yes · 2. No",
+            "The cell received {n} answers to its recommendations since its last meeting. Were they reported "
+            "to the members? 1. Yes · 2. No", data.get("answers", 0)).format(n=t.format_number(data.get("answers", 0)))
+        rows = [[(_("Yes"), f"{PREFIX}{key}:a:1"), (_("No"), f"{PREFIX}{key}:a:2")], [skip]]
+        now_line = fields.get("answers_reported") is not None and \
+            _value_text(t, "ward_member_attended", fields["answers_reported"])
     else:
         question = "\n".join(_summary(t, fields) + [_("Save the record? 1. Save · 2. Start again")])
         rows = [[(_("💾 Save"), f"{PREFIX}{key}:save"), (_("◀ Start again"), f"{PREFIX}{key}:again")]]
@@ -206,13 +221,16 @@ async def _prompt(update: Update, context: Any, actor: common.Actor, data: dict,
     await show(update, "\n".join(lines), keyboard(rows), edit=edit)
 
 
-def _next(step: str) -> str:
-    return STEPS[STEPS.index(step) + 1]
+def _next(step: str, data: dict) -> str:
+    following = STEPS[STEPS.index(step) + 1]
+    if following == ANSWERS and not data.get("answers"):
+        return _next(ANSWERS, data)
+    return following
 
 
 async def _advance(update: Update, context: Any, actor: common.Actor, data: dict, step: str, *, edit: bool) -> None:
     ctx = ctx_of(context)
-    following = _next(step)
+    following = _next(step, data)
     await _save(ctx, actor, following, data)
     await _prompt(update, context, actor, data, following, edit=edit)
 
@@ -258,6 +276,8 @@ async def on_button(update: Update, context: Any) -> None:
         answer = {"1": True, "2": False}.get(arg)
     elif action == "g" and step == GRADE:
         answer = _choice(arg, attendance.GRADES)
+    elif action == "a" and step == ANSWERS:
+        answer = {"1": True, "2": False}.get(arg)
     elif action == "save" and step == CONFIRM:
         await confirm(update, context, actor, data)
         return
@@ -286,7 +306,7 @@ async def on_button(update: Update, context: Any) -> None:
 
 
 _FIELD = {KIND: "kind", TOPIC: "topic", SPEAKERS: "speakers", WARD: "ward_member_attended",
-          CONCLUSIONS: "conclusions", GRADE: "proposed_grade"}
+          CONCLUSIONS: "conclusions", GRADE: "proposed_grade", ANSWERS: "answers_reported"}
 
 
 def _choice(arg: str, options: tuple[str, ...]):
@@ -330,7 +350,7 @@ async def on_text(update: Update, context: Any) -> None:
         answer = number if number is not None and number <= limit else None
         problem = None if answer is not None else _(
             "Please type a whole number from 0 to {limit} (the members present), or skip.").format(limit=limit)
-    elif step == WARD:
+    elif step in (WARD, ANSWERS):
         answer = {1: True, 2: False}.get(number) if number is not None else None
         if answer is None and text:
             answer = {"co": True, "yes": True, "khong": False, "no": False}.get(fold(text))
@@ -436,7 +456,9 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
     deadline = attendance.corrections_deadline(data["month"], ctx.config.meeting.corrections_until_day)
     lines.append(_("It can be corrected until {deadline} (menu: Meeting record).").format(
         deadline=t.format_date(max(deadline, current.reopened_until or deadline), "long")))
-    await show(update, "\n".join(lines), None, edit=True)
+    # the members' and citizens' concerns raised at the meeting go up from here (handlers/recommendations.py)
+    await show(update, "\n".join(lines), keyboard([[(_("➕ Send a recommendation raised at the meeting"),
+                                                     recommendation_texts.NEW)]]), edit=True)
 
 
 menu_registry.add(MenuItem(

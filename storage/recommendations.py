@@ -113,11 +113,16 @@ async def _audit(conn: aiosqlite.Connection, entry: dict[str, Any] | None, item_
 async def submit(db: Database, new: NewRecommendation, *, month: str, at: str, make_code: Callable[[str, int], str],
                  messages: Callable[["Recommendation"], Iterable[OutgoingMessage]] = lambda item: (),
                  audit_entry: dict[str, Any] | None = None,
-                 draft_account_id: int | None = None) -> Recommendation:
+                 draft_account_id: int | None = None) -> Recommendation | None:
     """Record a submission with the next tracking code of the month (`make_code(month, seq)`, unique in the
     city), its attachments, its first history row, the notices it causes (`messages(item)`, once the code
-    is known) and its audit entry, and end the submitter's draft — all in one transaction."""
+    is known) and its audit entry, and end the submitter's draft — all in one transaction. With a draft
+    account given, None (and nothing written) when that draft is already gone: a second confirmation."""
     async with db.transaction() as conn:
+        if draft_account_id is not None:
+            cursor = await conn.execute("DELETE FROM drafts WHERE account_id = ?", (draft_account_id,))
+            if cursor.rowcount != 1:   # confirmed twice (or the draft was cancelled): submit nothing
+                return None
         async with conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM recommendations WHERE month = ?",
                                 (month,)) as cursor:
             seq = (await cursor.fetchone())[0]
@@ -140,8 +145,6 @@ async def submit(db: Database, new: NewRecommendation, *, month: str, at: str, m
             item = _item(await cursor.fetchone(), new.attachments)
         await outbox.enqueue(conn, list(messages(item)), at=at)
         await _audit(conn, audit_entry, item_id, code)
-        if draft_account_id is not None:
-            await conn.execute("DELETE FROM drafts WHERE account_id = ?", (draft_account_id,))
     return item
 
 
@@ -274,7 +277,7 @@ async def count_by_cell_and_status(db: Database, month: str, *, ward_id: int | N
 
 async def open_items(db: Database, *, ward_id: int | None = None, statuses: Iterable[str] = OPEN,
                      month: str | None = None, submitted_before: str | None = None) -> list[Recommendation]:
-    """Items not closed (or in `statuses`): of one ward, of one month, submitted before an instant."""
+    """Items not closed (or in `statuses`): of one ward, of one month, submitted by an instant."""
     wanted = list(statuses)
     sql = f"SELECT * FROM recommendations WHERE status IN ({_placeholders(wanted)})"
     params: list[Any] = wanted
@@ -285,7 +288,7 @@ async def open_items(db: Database, *, ward_id: int | None = None, statuses: Iter
         sql += " AND month = ?"
         params.append(month)
     if submitted_before is not None:
-        sql += " AND submitted_at < ?"
+        sql += " AND submitted_at <= ?"
         params.append(submitted_before)
     rows = await db.fetchall(sql + " ORDER BY submitted_at, id", params)
     return [_item(row) for row in rows]

@@ -58,6 +58,13 @@ async def record(conn: aiosqlite.Connection, *, rule: str, subject: int, period:
     return cursor.rowcount == 1
 
 
+async def last_sent_before(db: Database, rule: str, subject: int, before: str) -> str | None:
+    """When the latest reminder of `rule` for `subject` sent before `before` was due (None: never)."""
+    return await db.fetchval(
+        "SELECT max(due_at) FROM reminders_log WHERE rule = ? AND subject = ? AND status = 'sent' AND due_at < ?",
+        (rule, subject, before))
+
+
 async def log(db: Database, *, period: str | None = None, rule: str | None = None) -> list[LogEntry]:
     sql = "SELECT * FROM reminders_log WHERE 1 = 1"
     params: list = []

@@ -216,3 +216,35 @@ def test_missing_field_in_order():
 ])
 def test_pick_numbered(typed, count, index):
     assert r.pick_numbered(typed, count) == index
+
+
+# --- the time-based checks ----------------------------------------------------------------------------
+
+from datetime import time as clock_time  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_digest_window():
+    at = clock_time(17, 0)
+    assert r.digest_window(datetime(2026, 12, 1, 16, 59, tzinfo=VN), at, VN) is None
+    window = r.digest_window(datetime(2026, 12, 1, 17, 0, tzinfo=VN), at, VN)
+    assert window == r.DigestWindow("2026-12-01", datetime(2026, 11, 30, 17, 0, tzinfo=VN),
+                                    datetime(2026, 12, 1, 17, 0, tzinfo=VN))
+    # the server's zone does not matter: 10:00 UTC is 17:00 in Vietnam
+    assert r.digest_window(datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc), at, VN).period == "2026-12-01"
+    late = r.digest_window(datetime(2026, 12, 1, 23, 59, tzinfo=VN), at, VN)
+    assert late.period == "2026-12-01"
+    assert r.digest_window(datetime(2026, 12, 2, 0, 1, tzinfo=VN), at, VN) is None
+
+
+def test_newly_overdue_flags_each_item_once():
+    d = r.Deadlines(7, 2)
+    now = T0 + timedelta(days=7)
+    items = [r.OpenItem(1, "new", "normal", T0), r.OpenItem(2, "received", "urgent", T0 + timedelta(days=5)),
+             r.OpenItem(3, "received", "normal", T0 + timedelta(days=1)), r.OpenItem(4, "returned", "urgent", T0),
+             r.OpenItem(5, "escalated", "urgent", T0)]
+    assert r.newly_overdue(items, now, d, flagged=[]) == [1, 2]
+    assert r.newly_overdue(items, now, d, flagged=[1]) == [2]
+    assert r.newly_overdue(items, now + timedelta(days=1), d, flagged=[1, 2]) == [3]

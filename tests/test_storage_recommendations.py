@@ -205,3 +205,18 @@ async def test_notices_are_decided_once(roster_db):
         assert not await store.record_notice(conn, kind="digest", subject=wards[0], period="2026-12-01", at=AT,
                                              items=2)
     assert await store.notice_decided(db, "digest", wards, "2026-12-01") == {wards[0]}
+
+
+async def test_confirming_twice_submits_once(roster_db):
+    db = roster_db
+    wards, (a, b, c), person = await _cells(db)
+    async with db.transaction() as conn:
+        cur = await conn.execute("INSERT INTO accounts (external_id, chat_id, person_id, created_at)"
+                                 " VALUES ('77', '77', NULL, ?)", (AT,))
+        account = cur.lastrowid
+        await conn.execute("INSERT INTO drafts (account_id, flow, step, data, started_at, updated_at)"
+                           " VALUES (?, 'recommendation.submit', 'preview', '{}', ?, ?)", (account, AT, AT))
+    results = await asyncio.gather(*[_submit(db, _new(a, wards[0], person), draft_account_id=account)
+                                     for _ in range(2)])
+    assert sum(1 for r in results if r is not None) == 1
+    assert await db.fetchval("SELECT count(*) FROM recommendations") == 1

@@ -62,7 +62,14 @@ async def _work(config, now, *, send: bool) -> int:
         ctx = AppContext(config=config, db=db, clock=ManualClock(now, config.tz))
         result = await tick(ctx, now)
         _print_decisions(result)
-        if not result.messages:
+        notices = result.recommendations
+        if notices is not None and (notices.digests or notices.flagged):
+            t = i18n.cli()
+            print(_("Recommendations: {digests} daily digests decided, {flagged} items flagged overdue "
+                    "({messages} messages).").format(digests=t.format_number(notices.digests),
+                                                     flagged=t.format_number(len(notices.flagged)),
+                                                     messages=t.format_number(notices.messages)))
+        if not result.messages and not (notices and notices.messages):
             return OK
         if not send or not config.telegram.token:
             if send:

@@ -129,6 +129,42 @@ class RemindersConfig:
             fail("tick_seconds", self.tick_seconds)
 
 
+DEFAULT_CATEGORIES = ["An ninh trật tự", "Môi trường – vệ sinh", "Hạ tầng – giao thông", "Chính sách xã hội",
+                      "Xây dựng Đảng", "Khác"]
+
+
+@dataclass
+class RecommendationsConfig:
+    """Recommendations (kiến nghị, bot/rules/recommendations.py): the categories offered, the days a ward
+    has before an item is flagged overdue, and when ward staff get the daily digest of new items."""
+
+    categories: list[str] = field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+    overdue_days: int = 7
+    urgent_overdue_days: int = 2
+    digest_time: str = "17:00"
+    page_size: int = 6
+
+    def check(self, source: str) -> None:
+        def fail(key: str, value) -> None:
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key=f"recommendations.{key}", value=value))
+
+        names = [name.strip() for name in self.categories]
+        if not names or len(names) > 20 or not all(0 < len(name) <= 60 for name in names) \
+                or len(set(names)) != len(names):
+            fail("categories", self.categories)
+        self.categories = names
+        for key in ("overdue_days", "urgent_overdue_days"):
+            if not 1 <= getattr(self, key) <= 90:
+                fail(key, getattr(self, key))
+        hours, _sep, minutes = self.digest_time.partition(":")
+        if not (len(hours) == len(minutes) == 2 and (hours + minutes).isdigit() and int(hours) < 24
+                and int(minutes) < 60):
+            fail("digest_time", self.digest_time)
+        if not 1 <= self.page_size <= 20:
+            fail("page_size", self.page_size)
+
+
 @dataclass
 class ReportsConfig:
     """The monthly ward report (bot/rules/reports.py): when it goes to the ward's staff, where its files go."""
@@ -267,6 +303,7 @@ class Config:
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     sender: SenderConfig = field(default_factory=SenderConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    recommendations: RecommendationsConfig = field(default_factory=RecommendationsConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     meeting: MeetingConfig = field(default_factory=MeetingConfig)
@@ -370,6 +407,7 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
             )
         ) from None
     config.reminders.check(config.source)
+    config.recommendations.check(config.source)
     config.reports.check(config.source)
     config.evaluation.check(config.source)
     config.meeting.check(config.source)

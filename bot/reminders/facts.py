@@ -12,7 +12,8 @@ from typing import Iterable
 from bot.core.config import RemindersConfig
 from bot.rules import schedule
 from bot.rules.schedule import Cell, Facts, Override, Settings, Slot, Ward
-from storage import accounts, meetings, org, reminders
+from storage import accounts, codec, meetings, org, reminders
+from storage import recommendations as recommendation_store
 from storage import guidance as guidance_store
 from storage.db import Database
 
@@ -51,6 +52,9 @@ class Directory:
     people: dict[int, org.Person] = field(default_factory=dict)
     accounts: dict[int, accounts.Account] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)   # unit id -> person ids meant to receive
+    # recommendations named by a reminder: (rule, subject) -> items (the answers a cell received since its
+    # previous meeting reminder; a ward's open items)
+    recommendations: dict[tuple[str, int], list] = field(default_factory=dict)
 
 
 async def guidance_sent(db: Database, pairs: Iterable[tuple[int, str]]) -> frozenset[tuple[int, str]]:
@@ -109,3 +113,20 @@ async def load(db: Database, periods: Iterable[str], *, ward_ids: Iterable[int] 
             db, sorted({month for period in periods for month in schedule.quarter_of(period)}))),
     )
     return facts, directory
+
+
+async def load_recommendations(db: Database, directory: Directory, dues: Iterable[schedule.Due]) -> None:
+    """For the meeting reminders: the answers each cell received since its previous meeting reminder
+    (which listed those before), so that each answer reaches the members once; for the ward report: the
+    ward's recommendations still open."""
+    for due in dues:
+        if due.rule == schedule.MEETING:
+            since = await reminders.last_sent_before(db, schedule.MEETING, due.subject, codec.instant(due.at))
+            found = await recommendation_store.answered_since(db, due.subject, since, codec.instant(due.at))
+        elif due.rule == schedule.REPORT:
+            found = await recommendation_store.open_items(db, ward_id=due.subject,
+                                                          submitted_before=codec.instant(due.at))
+        else:
+            continue
+        if found:
+            directory.recommendations[(due.rule, due.subject)] = found

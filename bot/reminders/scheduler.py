@@ -19,7 +19,8 @@ from datetime import datetime
 from apscheduler.jobstores.base import JobLookupError
 
 from bot.core.context import AppContext
-from bot.reminders.facts import Directory, load, settings_from_config
+from bot.reminders import recommendation_checks
+from bot.reminders.facts import Directory, load, load_recommendations, settings_from_config
 from bot.reminders.texts import render
 from bot.rules import schedule
 from bot.rules.schedule import Due, Facts, Settings
@@ -50,6 +51,7 @@ class TickResult:
     now: datetime
     decisions: list[tuple[Due, int]] = field(default_factory=list)
     directory: Directory | None = None
+    recommendations: recommendation_checks.CheckResult | None = None
 
     @property
     def sent(self) -> list[tuple[Due, int]]:
@@ -83,7 +85,12 @@ async def tick(ctx: AppContext, now: datetime) -> TickResult:
     """Decide and queue every reminder due at `now`; wake the sender if anything was queued."""
     async with _lock(ctx):
         try:
-            return await _tick(ctx, now)
+            result = await _tick(ctx, now)
+            try:   # the recommendations' digest and overdue flags: their failure must not stop the reminders
+                result.recommendations = await recommendation_checks.check(ctx, now)
+            except Exception:
+                log.exception("recommendation check failed")
+            return result
         finally:
             ctx.extras[_RUNS] = runs(ctx) + 1
 
@@ -97,6 +104,7 @@ async def _tick(ctx: AppContext, now: datetime) -> TickResult:
     if not dues:
         return result
     decided_at = codec.instant(now)
+    await load_recommendations(ctx.db, directory, [d for d in dues if d.action == schedule.SEND])
     for start in range(0, len(dues), BATCH):
         batch = dues[start:start + BATCH]
         messages = {id(d): _messages(d, directory, facts, settings) for d in batch}

@@ -124,7 +124,36 @@ def render(due: Due, person_id: int, directory: Directory, facts: Facts, setting
     else:  # a rule without words is a programming error, caught by the tests
         raise ValueError(f"no text for reminder rule {due.rule!r}")
 
+    lines += recommendation_lines(t, due, directory)
     payload: dict = {"text": "\n".join(lines)}
     if buttons:
         payload["buttons"] = buttons
     return payload
+
+
+def recommendation_lines(t: i18n.Translator, due: Due, directory: Directory) -> list[str]:
+    """The meeting reminder closes the loop: the answers the cell received since its previous meeting
+    reminder, to report to the members; the ward report lists the ward's recommendations still open.
+    (Plain text, as the reminders are: nothing typed can format anything.)"""
+    _ = t.gettext
+    items = directory.recommendations.get((due.rule, due.subject), [])
+    if not items:
+        return []
+    if due.rule == schedule.MEETING:
+        lines = ["", t.ngettext("The cell received {count} answer to its recommendations since its last meeting; "
+                                "please report it to the members:",
+                                "The cell received {count} answers to its recommendations since its last "
+                                "meeting; please report them to the members:", len(items)).format(
+            count=t.format_number(len(items)))]
+        for item in items:
+            lines.append(f"• {item.code} ({item.category}): {item.answer}")
+        return lines
+    lines = ["", t.ngettext("{count} recommendation from its cells is still open:",
+                            "{count} recommendations from its cells are still open:", len(items)).format(
+        count=t.format_number(len(items)))]
+    for item in items[:LISTED_CELLS]:
+        unit = directory.units.get(item.cell_id)
+        lines.append(f"• {item.code} · {unit.name if unit else ''} · {item.category}")
+    if len(items) > LISTED_CELLS:
+        lines.append(_("… and {count} more.").format(count=t.format_number(len(items) - LISTED_CELLS)))
+    return lines

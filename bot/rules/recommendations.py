@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Iterable
 
 # Statuses, as stored.
@@ -234,3 +234,43 @@ def pick_numbered(text: str, count: int) -> int | None:
         return None
     number = int(cleaned)
     return number - 1 if 1 <= number <= count else None
+
+
+# --- What the time-based checks send: the daily digest, the overdue flags ------------------------------
+
+
+@dataclass(frozen=True)
+class DigestWindow:
+    """Today's digest (period = the Vietnam day, 'YYYY-MM-DD'): the items submitted in [start, end)."""
+
+    period: str
+    start: datetime
+    end: datetime
+
+
+def digest_window(now: datetime, at: time, tz: tzinfo) -> DigestWindow | None:
+    """The digest due at `now`: today's once its time has come (the 24 hours before it), else None. Like a
+    reminder, a digest whose day has passed (the bot was down all day) is not sent later: what it would
+    have listed is still in the inbox, and flagged when overdue."""
+    local = now.astimezone(tz)
+    end = datetime.combine(local.date(), at, tzinfo=tz)
+    if local < end:
+        return None
+    return DigestWindow(local.date().isoformat(), end - timedelta(days=1), end)
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    id: int
+    status: str
+    urgency: str
+    submitted_at: datetime
+
+
+def newly_overdue(items: Iterable[OpenItem], now: datetime, deadlines: Deadlines,
+                  flagged: Iterable[int]) -> list[int]:
+    """The ids of items overdue at `now` and not flagged before (each is flagged once)."""
+    seen = set(flagged)
+    return [item.id for item in items if item.id not in seen
+            and is_overdue(item.status, item.urgency, item.submitted_at, now, deadlines)]
+

@@ -37,6 +37,7 @@ from bot.core.config import Config
 from bot.core.i18n import N_
 from bot.sandbox.demo import guidance as guidance_part
 from bot.sandbox.demo import onboarding as onboarding_part
+from bot.sandbox.demo import recommendations as recommendations_part
 from bot.sandbox.demo import reminders as reminders_part
 from bot.sandbox.demo import report as report_part
 from bot.sandbox.demo import roll_call as roll_call_part
@@ -59,12 +60,11 @@ PARTS = {
     "guidance": guidance_part,      # the ward sends the month's guidance before the 1st
     "reminders": reminders_part,    # the 1st/2nd/3rd reminders on a simulated clock
     "roll_call": roll_call_part,    # a meeting's two roll calls and its record
+    "recommendations": recommendations_part,  # up to the ward and the city; answers come back down
     "report": report_part,          # the ward's report on the 10th, and one asked for from the menu
 }
 # Parts whose feature is not built yet: named in the opening, never faked.
-NOT_BUILT = [
-    "recommendations",  # recommendations go up to the ward and the city; answers come back down
-]
+NOT_BUILT: list[str] = []
 
 
 def available_parts() -> tuple[list[str], list[str]]:
