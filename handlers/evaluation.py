@@ -60,7 +60,15 @@ def _format_points(t: i18n.Translator, value: float) -> str:
 
 async def start(update: Update, context: Any) -> None:
     """The flow's one entry point (menu button, typed label, /chamdiem): resume a scoring in progress, or
-    show the ward's cells."""
+    show the ward's cells. Another unfinished conversation is never discarded without asking."""
+    actor = await common.require_actor(update, context)
+    if actor is not None and actor.in_flow(FLOW):
+        await _start(update, context)
+        return
+    await common.begin_flow(update, context, SCORING)
+
+
+async def _start(update: Update, context: Any) -> None:
     ctx = ctx_of(context)
     actor = await common.require_actor(update, context)
     if actor is None:
@@ -236,6 +244,10 @@ async def on_other(update: Update, context: Any) -> None:
     actor = await common.require_actor(update, context)
     if actor is not None:
         await common.reply(update, actor.t.gettext("Please press a button or type its number, or /cancel."))
+
+
+# Scores are saved as they are given, so resuming is starting again: it goes on at the next cell to score.
+SCORING = common.define_flow(FLOW, N_("scoring the quarter's meetings"), _start, resume=_start)
 
 
 menu_registry.add(MenuItem("evaluation.score", label=N_("Score the quarter"),

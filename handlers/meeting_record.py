@@ -76,6 +76,10 @@ async def open_from_menu(update: Update, context: Any) -> None:
                                  "comes after the roll call: send /diemdanh.").format(cell=cell.name))
 
 
+# Started afresh (after discarding another draft) or resumed, it is the menu's entry.
+RECORD = common.define_flow(FLOW, N_("writing the meeting record"), open_from_menu, resume=open_from_menu)
+
+
 async def on_open_button(update: Update, context: Any) -> None:
     raw = update.callback_query.data or ""
     try:
@@ -101,7 +105,12 @@ async def on_open_button(update: Update, context: Any) -> None:
 
 
 async def begin(update: Update, context: Any, actor: common.Actor, cell: Unit, month: str) -> None:
-    """The one entry point of the record flow."""
+    """The one entry point of the record flow. Another unfinished conversation is never discarded without
+    asking."""
+    await common.begin_flow(update, context, RECORD, start=lambda u, c: _begin(u, c, actor, cell, month))
+
+
+async def _begin(update: Update, context: Any, actor: common.Actor, cell: Unit, month: str) -> None:
     ctx = ctx_of(context)
     _ = actor.t.gettext
     if not await correctable(ctx, cell.id, month):

@@ -54,7 +54,12 @@ async def _closed_in_scope(ctx: AppContext, actor: common.Actor) -> list[tuple[m
 
 
 async def reopen_menu(update: Update, context: Any) -> None:
-    """Ward staff: the closed records they may reopen, numbered (a number typed picks one)."""
+    """Ward staff: the closed records they may reopen, numbered (a number typed picks one). A one-question
+    picker: it never discards an unfinished conversation without asking."""
+    await common.begin_flow(update, context, REOPEN_PICKER, start=_reopen_menu)
+
+
+async def _reopen_menu(update: Update, context: Any) -> None:
     actor = await common.require_actor(update, context)
     if actor is None:
         return
@@ -156,6 +161,9 @@ async def _reopen_notices(ctx: AppContext, cell: Unit, month: str, until, actor:
             ref=f"record-reopened:{cell.id}:{month}",
             dedup_key=f"record-reopened:{cell.id}:{month}:{until.isoformat()}:{person_id}"))
     return found
+
+
+REOPEN_PICKER = common.define_flow(FLOW, N_("choosing a meeting record to reopen"), _reopen_menu, transient=True)
 
 
 menu_registry.add(MenuItem(

@@ -98,7 +98,12 @@ async def _ask(update: Update, ctx: AppContext, actor: common.Actor, question: s
 
 
 async def start(update: Update, context: Any) -> None:
-    """The flow's one entry point (menu button, typed label, /baocao)."""
+    """The flow's one entry point (menu button, typed label, /baocao). A one-question picker: it never
+    discards an unfinished conversation without asking."""
+    await common.begin_flow(update, context, REPORT_PICKER)
+
+
+async def _start(update: Update, context: Any) -> None:
     ctx = ctx_of(context)
     actor = await common.require_actor(update, context)
     if actor is None:
@@ -235,6 +240,9 @@ async def on_other(update: Update, context: Any) -> None:
     actor = await common.require_actor(update, context)
     if actor is not None:
         await common.reply(update, actor.t.gettext("Please press a button or type its number, or /cancel."))
+
+
+REPORT_PICKER = common.define_flow(FLOW, N_("choosing a report"), _start, transient=True)
 
 
 menu_registry.add(MenuItem("reports", label=N_("Reports"),

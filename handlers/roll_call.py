@@ -66,10 +66,19 @@ async def open_from_menu(update: Update, context: Any) -> None:
     await begin(update, context, actor, cell, schedule.period_of(ctx_of(context).clock.now().date()))
 
 
+# Started afresh (after discarding another draft) or resumed, it is the menu's entry: this month's due one.
+ROLL_CALL = common.define_flow(FLOW, N_("taking the roll call"), open_from_menu, resume=open_from_menu)
+
+
 async def begin(update: Update, context: Any, actor: common.Actor, cell: Unit, month: str,
                 phase: str | None = None) -> None:
     """The one entry point of the roll-call flow (every button and command comes here): `phase` None
-    means "whichever is due"."""
+    means "whichever is due". Another unfinished conversation is never discarded without asking."""
+    await common.begin_flow(update, context, ROLL_CALL, start=lambda u, c: _begin(u, c, actor, cell, month, phase))
+
+
+async def _begin(update: Update, context: Any, actor: common.Actor, cell: Unit, month: str,
+                 phase: str | None) -> None:
     ctx = ctx_of(context)
     t = actor.t
     _ = t.gettext

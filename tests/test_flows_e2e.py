@@ -73,3 +73,56 @@ async def test_a_question_left_unanswered_goes_out_of_date_once_the_draft_moves_
     await staff.send("1")                # now "1" is no answer to the old question
     await staff.settled()
     assert (await _draft(e2e, staff)).step == "options"
+
+
+# --- the meeting's own flows plug into the same question -----------------------------------------------
+
+
+async def test_a_roll_call_started_over_an_unfinished_meeting_record_asks_first(e2e):
+    from datetime import datetime
+
+    from bot.core.clock import VN_TZ
+    from tests.test_meeting_record_e2e import take_roll_calls
+    from tests.test_roll_call_e2e import cell_of_size
+
+    h = e2e
+    cell = await cell_of_size(h.db, 20)
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    await take_roll_calls(h, s)
+    h.clock.set(datetime(2026, 12, 3, 21, 30, tzinfo=VN_TZ))
+    await s.send("/bienban")
+    assert "Buổi sinh hoạt loại nào" in (await s.reply()).text
+    assert (await _draft(h, s)).flow == "meeting.record"
+    # Both roll calls are saved: /diemdanh would offer corrections — but first it asks about the record.
+    await s.send("/diemdanh")
+    question = await s.reply()
+    assert question.text.startswith("Đồng chí đang ghi biên bản buổi sinh hoạt dở dang.")
+    assert "điểm danh" in question.text
+    await s.send("1")
+    assert "Buổi sinh hoạt loại nào" in (await s.reply()).text      # back at the record's first step
+    assert (await _draft(h, s)).flow == "meeting.record"
+    await s.send("/diemdanh")
+    await s.reply()
+    await s.send("2")
+    corrections = await s.reply()
+    assert "Cả hai lần điểm danh" in corrections.text
+    assert await _draft(h, s) is None      # the record's draft was discarded, as chosen; nothing else started
+
+
+async def test_scoring_the_quarter_is_kept_when_a_report_is_asked_for(e2e):
+    h = e2e
+    staff = await h.chat_as(await h.person("ward_staff", ward="Nam Ngạn"))
+    await staff.send("/chamdiem")
+    await staff.reply()
+    assert (await _draft(h, staff)).flow == "evaluation.score"
+    await staff.send("/baocao")
+    question = await staff.reply()
+    assert question.text.startswith("Đồng chí đang chấm điểm chất lượng sinh hoạt quý dở dang.")
+    await staff.send("1")
+    await staff.reply()
+    assert (await _draft(h, staff)).flow == "evaluation.score"
+    await staff.send("/baocao")
+    await staff.reply()
+    await staff.send("2")
+    assert "cần báo cáo nào" in (await staff.reply()).text
+    assert (await _draft(h, staff)).flow == "reports.menu"

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import i18n
 from bot.rules.phone import national_phone
@@ -79,7 +79,7 @@ def test_the_database_is_kept_between_runs(tmp_path):
 
 
 @pytest.mark.e2e
-async def test_buttons_are_numbered_and_a_number_presses_one(e2e, monkeypatch):
+async def test_buttons_are_lettered_a_letter_presses_one_and_a_number_is_text(e2e, monkeypatch):
     async def pick(update, context):
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Đỏ", callback_data="colour:red"),
                                           InlineKeyboardButton("Xanh", callback_data="colour:blue")]])
@@ -89,12 +89,16 @@ async def test_buttons_are_numbered_and_a_number_presses_one(e2e, monkeypatch):
         await update.callback_query.answer()
         await update.callback_query.edit_message_text(f"Đã chọn {update.callback_query.data}")
 
+    async def typed(update, context):
+        await update.message.reply_text(f"Typed {update.message.text}")
+
     e2e.app.add_handler(CommandHandler("pick", pick))
+    e2e.app.add_handler(MessageHandler(filters.Regex(r"^\d+$"), typed), group=-5)
     e2e.app.add_handler(CallbackQueryHandler(chosen, pattern="^colour:"))
     secretary = await e2e.person("secretary")
     await e2e.chat_as(secretary)  # joined already, so that the feature handlers leave /pick alone
     monkeypatch.setattr(i18n, "_cli_language", "en")
-    script = iter(["/pick", "3", "2", "/quit"])
+    script = iter(["/pick", "2", "c", "B", "/quit"])
 
     async def read_line():
         return next(script, None)
@@ -103,9 +107,19 @@ async def test_buttons_are_numbered_and_a_number_presses_one(e2e, monkeypatch):
     shell = Shell(e2e, out, read_line, echo_input=True)
     assert await shell.run(as_phone=secretary.phone) == 0
     text = out.getvalue()
-    assert "bot: Chọn màu" in text and "(1) Đỏ   (2) Xanh" in text
-    assert "There is no button 3." in text
+    assert "bot: Chọn màu" in text and "[a] Đỏ   [b] Xanh" in text
+    assert "bot: Typed 2" in text            # a number is text, as on Zalo: the bot's typed forms take it
+    assert "bot: Typed c" not in text and "> c" in text   # no button c: sent as text (not a number: no echo)
     assert "bot (edited): Đã chọn colour:blue" in text
+
+
+def test_button_keys_run_from_a_to_z_then_aa():
+    from bot.sandbox.shell import button_index, button_key, is_button_key
+
+    keys = [button_key(i) for i in range(100)]
+    assert keys[:3] == ["a", "b", "c"] and keys[25:28] == ["z", "aa", "ab"] and len(set(keys)) == 100
+    assert all(is_button_key(k) and button_index(k) == i for i, k in enumerate(keys))
+    assert not is_button_key("5") and not is_button_key("xin chào") and not is_button_key("abc")
 
 
 def test_pasted_junk_and_very_long_lines_get_answers_not_a_traceback(tmp_path):

@@ -6,7 +6,10 @@ join the way onboarding asks (typically `/contact`, which shares their own phone
 line, so a pipe works as well as a keyboard:
 
     /contact    share the person's phone (a contact carrying their own user id)
-    1, 2, …     press the inline button with that number in the latest message that has buttons
+    a, b, …     press the inline button with that letter in the latest message that has buttons (any
+                other text, a letter with no button included, is sent as a message)
+                (a number is sent as text, as a person on Zalo would type it: the bot's typed forms
+                answer a numbered question the same way as its buttons)
     /as         switch to another person          /quit   leave (end of input too)
     anything else is sent as a message
 """
@@ -145,12 +148,12 @@ class Shell:
         flat = [button for row in message.buttons or () for button in row]
         if flat:
             numbered = []
-            number = 0
+            index = 0
             for row in message.buttons:
                 cells = []
                 for text, _data in row:
-                    number += 1
-                    cells.append(f"({number}) {text}")
+                    cells.append(f"[{button_key(index)}] {text}")
+                    index += 1
                 numbered.append("   ".join(cells))
             self.print("     " + "\n     ".join(numbered))
             self._buttons = (message.message_id, flat)
@@ -178,8 +181,8 @@ class Shell:
         post = await self.stage.post_of(person)
         where = f" — {role_label(post[0])}, {post[1].name}" if post else ""
         self.print(_("You are now {name}{where}.").format(name=person.full_name, where=where))
-        self.print(_("Commands: /contact shares your phone, a number presses a button, /as switches person, "
-                     "/quit leaves."))
+        self.print(_("Commands: /contact shares your phone, a letter presses a button (a number is sent as "
+                     "text), /as switches person, /quit leaves."))
         await self.user.flush()  # what the chat already holds (an earlier visit) is shown
         if self.user.user_id not in self._started:
             self._started.add(self.user.user_id)
@@ -207,13 +210,9 @@ class Shell:
                 self.print(_("This person has no phone number in the roster."))
                 return True
             await self.user.contact()
-        elif text.isdigit() and self._buttons is not None:
+        elif self._buttons is not None and is_button_key(text) and button_index(text) < len(self._buttons[1]):
             message_id, buttons = self._buttons
-            number = int(text)
-            if not 1 <= number <= len(buttons):
-                self.print(_("There is no button {number}.").format(number=number))
-                return True
-            await self.user.press(buttons[number - 1][1], message=message_id)
+            await self.user.press(buttons[button_index(text)][1], message=message_id)
         else:
             await self.user.send(line)
         await self._await_replies()
@@ -245,3 +244,26 @@ class Shell:
         assert self.user is not None
         while True:
             await self.user.idle(settle=30, timeout=30)
+
+
+# Buttons are pressed by letter, not by number: numbers are what the bot's typed forms take ("5" is day 5,
+# member 5, option 5), so a number typed in the shell reaches the bot as text, exactly as on Zalo.
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def button_key(index: int) -> str:
+    """a … z, then aa, ab, … (an inline keyboard has at most 100 buttons)."""
+    if index < len(_LETTERS):
+        return _LETTERS[index]
+    return _LETTERS[index // len(_LETTERS) - 1] + _LETTERS[index % len(_LETTERS)]
+
+
+def is_button_key(text: str) -> bool:
+    return 1 <= len(text) <= 2 and all(ch in _LETTERS for ch in text.lower())
+
+
+def button_index(key: str) -> int:
+    key = key.lower()
+    if len(key) == 1:
+        return _LETTERS.index(key)
+    return (_LETTERS.index(key[0]) + 1) * len(_LETTERS) + _LETTERS.index(key[1])
