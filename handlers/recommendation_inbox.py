@@ -348,8 +348,13 @@ async def _refused(update: Update, context: Any, actor: common.Actor, item: Reco
 
 async def begin_action_text(update: Update, context: Any, actor: common.Actor, item: Recommendation,
                             action: str) -> None:
-    """The one entry point of typing an answer, a question or a clarification (may be wrapped at
-    integration, like every flow's start)."""
+    """The one entry point of typing an answer, a question or a clarification. Another unfinished
+    conversation is never discarded without asking."""
+    await common.begin_flow(update, context, ACTION_TEXT, start=lambda u, c: _begin_action_text(u, c, actor, item, action))
+
+
+async def _begin_action_text(update: Update, context: Any, actor: common.Actor, item: Recommendation,
+                             action: str) -> None:
     ctx = ctx_of(context)
     _ = actor.t.gettext
     await drafts.save(ctx.db, actor.account.id, ACT_FLOW, TEXT,
@@ -446,6 +451,24 @@ async def begin_inbox(update: Update, context: Any) -> None:
     if actor is None:
         return
     await show_inbox(update, context, actor, "open", 0, edit=False)
+
+
+async def _resume_action_text(update: Update, context: Any) -> None:
+    """Back to the question the person was answering (chosen to continue it rather than start another)."""
+    actor = await common.require_actor(update, context)
+    if actor is None or not actor.in_flow(ACT_FLOW):
+        return
+    data = actor.draft.data
+    found = await _item_or_refuse(update, context, actor, data.get("item"), "recommendation.act")
+    if found is not None:
+        await say(update, ctx_of(context), actor.t.gettext(PROMPTS[data["action"]]).format(code=found[0].code))
+
+
+# Typing an answer: started afresh after discarding another draft, it is the inbox (the item is chosen there).
+ACTION_TEXT = common.define_flow(ACT_FLOW, i18n.N_("answering a recommendation"), begin_inbox,
+                                 resume=_resume_action_text)
+# A list or an item on screen (so that typed numbers work): a throwaway, replaced without asking.
+BROWSING = common.define_flow(BROWSE_FLOW, i18n.N_("looking at recommendations"), begin_inbox, transient=True)
 
 
 async def _inbox_scope(ctx: AppContext, actor: common.Actor) -> tuple[str, list[int] | None, str] | None:

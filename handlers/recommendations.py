@@ -134,7 +134,13 @@ async def begin_submission(update: Update, context: Any) -> None:
             return
     data = {"cell": cells[0].id, "category": None, "content": None, "attachments": [], "source": None,
             "urgency": None}
-    await show_step(update, ctx, actor, data, CATEGORY)
+    # Another unfinished conversation (the same one for a former cell included) is never discarded
+    # without asking.
+    await common.begin_flow(update, context, SUBMISSION, start=lambda u, c: show_step(u, ctx, actor, data, CATEGORY))
+
+
+# Started afresh after discarding another draft, or resumed: the same entry (it resumes a draft of its own).
+SUBMISSION = common.define_flow(FLOW, N_("writing a recommendation"), begin_submission, resume=begin_submission)
 
 
 async def _save(ctx: AppContext, actor: common.Actor, step: str, data: dict) -> None:

@@ -126,3 +126,25 @@ async def test_scoring_the_quarter_is_kept_when_a_report_is_asked_for(e2e):
     await staff.send("2")
     assert "cần báo cáo nào" in (await staff.reply()).text
     assert (await _draft(h, staff)).flow == "reports.menu"
+
+
+async def test_a_recommendation_being_written_is_kept_when_the_roll_call_is_started(e2e):
+    from tests.test_roll_call_e2e import cell_of_size
+
+    h = e2e
+    cell = await cell_of_size(h.db, 20)
+    s = await h.chat_as(await h.person("secretary", cell=cell.id))
+    await s.send("/guikiennghi")
+    await s.reply()
+    assert (await _draft(h, s)).flow == "recommendation.submit"
+    await s.send("/diemdanh")
+    question = await s.reply()
+    assert question.text.startswith("Đồng chí đang viết kiến nghị dở dang.") and "điểm danh" in question.text
+    await s.send("1")
+    await s.reply()
+    assert (await _draft(h, s)).flow == "recommendation.submit"
+    await s.send("/diemdanh")
+    await s.reply()
+    await s.send("2")
+    await s.wait_for(lambda m: any(d.startswith("rc:") for row in m.buttons for _l, d in row))
+    assert (await _draft(h, s)).flow == "roll_call"
