@@ -19,7 +19,7 @@ import re
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Callable, Iterable
 
 import aiosqlite
 
@@ -74,6 +74,7 @@ class Database:
         self._readers: list[aiosqlite.Connection] = list(self._idle)
         self._reader_free = asyncio.Condition()
         self._closed = False
+        self._trace: Callable[[str], None] | None = None   # see traced()
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
@@ -135,6 +136,8 @@ class Database:
                 self._readers.remove(None)
                 raise
             self._readers[self._readers.index(None)] = reader
+            if self._trace is not None:
+                await reader.set_trace_callback(self._trace)
         try:
             yield reader
         finally:
@@ -144,6 +147,21 @@ class Database:
                 else:
                     self._idle.append(reader)
                 self._reader_free.notify()
+
+    @asynccontextmanager
+    async def traced(self, callback: Callable[[str], None]) -> AsyncIterator[None]:
+        """Every statement run meanwhile, on the writer and on every reader, passed to `callback` (how the
+        tests and benchmarks count the queries a report costs)."""
+        self._trace = callback
+        connections = [self.conn, *(reader for reader in self._readers if reader is not None)]
+        for connection in connections:
+            await connection.set_trace_callback(callback)
+        try:
+            yield
+        finally:
+            self._trace = None
+            for connection in [self.conn, *(reader for reader in self._readers if reader is not None)]:
+                await connection.set_trace_callback(None)
 
     def in_transaction(self) -> bool:
         """Whether the current task is inside this database's `transaction()`."""

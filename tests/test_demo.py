@@ -1,5 +1,6 @@
 """`shcb demo` as a user runs it: no config, no token, no network; a transcript and a summary, exit 0,
-in well under a minute."""
+in about a minute: the film is as long as Telegram's pace per person makes it (3 messages in any 3 s to
+one chat), and it plays six parts."""
 
 from __future__ import annotations
 
@@ -8,24 +9,47 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from bot.core import i18n
 from bot.sandbox.demo.film import available_parts, part_title, render_message
 from bot.sandbox.localapi import BotMessage
 
 
-def _demo(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+# About 50 s on this 2-core machine: most of it the per-chat pace of the conversations shown, not CPU.
+DEMO_SECONDS = 75
+
+
+def _start_demo(cwd, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHCB_")}
     env["SHCB_TELEGRAM_TOKEN"] = ""  # even an empty one: the demo needs none
+    return subprocess.Popen([sys.executable, "-m", "bot", "demo", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, float]]:
+    """Both languages played at once, as two users would (the film mostly waits on Telegram's pacing, so
+    running them side by side costs little and halves the suite's time): language → (result, seconds)."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "bot", "demo", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=90)
-    return done, time.monotonic() - started
+    running = {"vi": _start_demo(tmp_path_factory.mktemp("demo-vi")),
+               "en": _start_demo(tmp_path_factory.mktemp("demo-en"), "--lang", "en")}
+    results = {}
+    for language, process in running.items():
+        try:
+            out, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        results[language] = (subprocess.CompletedProcess(process.args, process.returncode, out, err),
+                             time.monotonic() - started)
+    return results
 
 
-def test_the_demo_plays_in_vietnamese_by_default(tmp_path):
-    done, seconds = _demo(tmp_path)
+def test_the_demo_plays_in_vietnamese_by_default(demos):
+    done, seconds = demos["vi"]
     assert done.returncode == 0, done.stderr[-3000:]
-    assert seconds < 60
+    assert seconds < DEMO_SECONDS
     out = done.stdout
     assert "━━ Danh sách ━━" in out and "━━ Tổng kết ━━" in out
     assert "34 đảng bộ phường, xã, 311 chi bộ" in out
@@ -42,10 +66,10 @@ def test_the_demo_plays_in_vietnamese_by_default(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_the_demo_speaks_english_on_request(tmp_path):
-    done, seconds = _demo(tmp_path, "--lang", "en")
+def test_the_demo_speaks_english_on_request(demos):
+    done, seconds = demos["en"]
     assert done.returncode == 0, done.stderr[-3000:]
-    assert seconds < 60
+    assert seconds < DEMO_SECONDS
     assert "━━ The roster ━━" in done.stdout and "━━ Summary ━━" in done.stdout
     out = done.stdout
     assert "34 ward and commune party committees, 311 party cells." in out

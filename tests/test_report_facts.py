@@ -149,14 +149,11 @@ async def test_city_report_and_trend(fixture):
 async def test_one_query_for_the_cells_months(fixture):
     db, ward, *_ = fixture
     statements = []
-    await db.conn.set_trace_callback(statements.append)
-    try:
+    async with db.traced(statements.append):
         await facts.ward_report(db, CONFIG, ward, "2026-12")
         ward_statements = len(statements)
         statements.clear()
         await facts.city_report(db, CONFIG, "2026-12")
-    finally:
-        await db.conn.set_trace_callback(None)
     assert ward_statements == 2           # the cells' month, the recommendations
     assert len(statements) == 3           # the cells' twelve months, the recommendations, the wards' names
 

@@ -92,11 +92,8 @@ async def test_month_figures_in_one_query(roster_db):
                                                   "proposed_grade": "good", "topic": "Chuyên đề"})
 
     statements = []
-    await db.conn.set_trace_callback(statements.append)
-    try:
+    async with db.traced(statements.append):
         found = await roll_calls.month_figures(db, "2026-12", ward.id)
-    finally:
-        await db.conn.set_trace_callback(None)
     assert len(statements) == 1
     assert [c.cell_id for c in found] == [c.id for c in sorted(cells, key=lambda c: (c.name, c.id))]
     mine = next(c for c in found if c.cell_id == cell.id)
