@@ -29,7 +29,7 @@ from bot.sandbox.stage import ROLE_LABELS, Stage
 from storage import org
 
 PAGE = 20
-FIRST_REPLY_TIMEOUT = 3.0  # how long to wait for the bot's first answer to an input
+HANDLED_TIMEOUT = 30.0     # how long to wait for the bot to finish handling an input
 SETTLE = 0.4               # then, how long the chat must stay still before the next input is read
 
 
@@ -166,12 +166,13 @@ class Shell:
                 self.print("     " + _("(type /contact to share your phone number)"))
 
     async def _await_replies(self) -> None:
-        """Print what the bot answers: wait a little for the first message, then until the chat is still."""
+        """Print what the bot answers: wait until it has handled the input (its answers may wait their turn
+        under Telegram's pace of about one message a second to a chat), then until the chat is still."""
         assert self.user is not None
         try:
-            await self.user.reply(timeout=FIRST_REPLY_TIMEOUT)
+            await self.user.settled(timeout=HANDLED_TIMEOUT)
         except NoReply:
-            return
+            pass   # still working after that long: what it says next is printed before the next input
         await self.user.idle(settle=SETTLE, timeout=30)
 
     async def become(self, person: org.Person) -> None:
