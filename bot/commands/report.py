@@ -116,6 +116,11 @@ def _prepare(args):
 
 
 def run_ward(args: argparse.Namespace) -> int:
+    return _run_month_report(args, _run_ward)
+
+
+def _run_month_report(args: argparse.Namespace, report) -> int:
+    """The checks a month's report makes before it reads anything, then `report(config, path, args)`."""
     config = _prepare(args)
     problem = _month_problem(args.month, config)
     if problem:
@@ -126,7 +131,7 @@ def run_ward(args: argparse.Namespace) -> int:
     path = existing_database(config)
     if path is None:
         return FAILED
-    return asyncio.run(_run_ward(config, path, args))
+    return asyncio.run(report(config, path, args))
 
 
 async def _run_ward(config, path, args) -> int:
@@ -153,17 +158,7 @@ def _rate(t, value) -> str:
 
 
 def run_city(args: argparse.Namespace) -> int:
-    config = _prepare(args)
-    problem = _month_problem(args.month, config)
-    if problem:
-        return _fail(problem, USAGE)
-    problem = _outputs_problem(args.out, args.chart)
-    if problem:
-        return _fail(problem, FAILED)
-    path = existing_database(config)
-    if path is None:
-        return FAILED
-    return asyncio.run(_run_city(config, path, args))
+    return _run_month_report(args, _run_city)
 
 
 async def _run_city(config, path, args) -> int:
