@@ -79,7 +79,7 @@ def test_city_and_quarter(tmp_path, copy):
     (["ward", "--ward", "Nam Ngạn", "--month", "2026-13", "--out", "w.xlsx"], 2, "--month: not a month"),
     (["city", "--month", "2099-01", "--out", "c.xlsx"], 2, "--month: 2099-01 has not begun yet."),
     (["quarter", "--quarter", "2026-Q5", "--out", "q.xlsx"], 2, "--quarter: not a quarter"),
-    (["city", "--month", "2026-11", "--out", "nowhere/c.xlsx"], 1, "the folder"),
+    (["city", "--month", "2026-11", "--out", "nowhere/c.xlsx"], 2, "the folder"),
 ])
 def test_bad_arguments_get_one_line(tmp_path, copy, args, status, fragment):
     code, out, err = shcb(tmp_path, "report", *args)

@@ -127,7 +127,7 @@ def _run_month_report(args: argparse.Namespace, report) -> int:
         return _fail(problem, USAGE)
     problem = _outputs_problem(args.out, args.chart)
     if problem:
-        return _fail(problem, FAILED)
+        return _fail(problem, USAGE)
     path = existing_database(config)
     if path is None:
         return FAILED
@@ -145,7 +145,7 @@ async def _run_ward(config, path, args) -> int:
     if problem is None and args.chart:
         problem = _write(args.chart, lambda p: charts.ward_attendance(report, config.meeting.target, t, p))
     if problem:
-        return _fail(problem, FAILED)
+        return _fail(problem, USAGE)
     totals = report.totals
     print(_("{ward}, {month}: {reported} of {cells} cells met, attendance {rate}; written to {path}").format(
         ward=ward.name, month=args.month, reported=totals.reported, cells=totals.cells,
@@ -169,7 +169,7 @@ async def _run_city(config, path, args) -> int:
     if problem is None and args.chart:
         problem = _write(args.chart, lambda p: charts.city_trend(city.trend, config.meeting.target, t, p))
     if problem:
-        return _fail(problem, FAILED)
+        return _fail(problem, USAGE)
     totals = city.report.totals
     print(_("The city, {month}: {reported} of {cells} cells met, attendance {rate}; written to {path}").format(
         month=args.month, reported=totals.reported, cells=totals.cells, rate=_rate(t, totals.start_rate),
@@ -187,7 +187,7 @@ def run_quarter(args: argparse.Namespace) -> int:
         return _fail(_("--quarter: {value} has not begun yet.").format(value=args.quarter))
     problem = _outputs_problem(args.out)
     if problem:
-        return _fail(problem, FAILED)
+        return _fail(problem, USAGE)
     path = existing_database(config)
     if path is None:
         return FAILED
@@ -208,7 +208,7 @@ async def _run_quarter(config, path, args) -> int:
         scope = ward.name if ward else config.organisation.name
     problem = _write(args.out, lambda p: xlsx.save(xlsx.quarter_workbook(quarter, framework, cells, t, scope), p))
     if problem:
-        return _fail(problem, FAILED)
+        return _fail(problem, USAGE)
     scored = sum(1 for cell in cells if cell.result.complete)
     print(_("{unit}, {quarter}: {scored} of {cells} cells fully scored; written to {path}").format(
         unit=scope, quarter=quarter, scored=scored, cells=len(cells), path=args.out))
