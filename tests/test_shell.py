@@ -86,7 +86,7 @@ async def test_buttons_are_lettered_a_letter_presses_one_and_a_number_is_text(e2
         await update.message.reply_text("Chọn màu", reply_markup=keyboard)
 
     async def chosen(update, context):
-        await update.callback_query.answer()
+        await update.callback_query.answer("Chọn xong")
         await update.callback_query.edit_message_text(f"Đã chọn {update.callback_query.data}")
 
     async def typed(update, context):
@@ -111,6 +111,7 @@ async def test_buttons_are_lettered_a_letter_presses_one_and_a_number_is_text(e2
     assert "bot: Typed 2" in text            # a number is text, as on Zalo: the bot's typed forms take it
     assert "bot: Typed c" not in text and "> c" in text   # no button c: sent as text (not a number: no echo)
     assert "bot (edited): Đã chọn colour:blue" in text
+    assert "bot (notice): Chọn xong" in text     # the answer to the press, as Telegram shows it
 
 
 def test_button_keys_run_from_a_to_z_then_aa():

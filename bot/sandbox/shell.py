@@ -213,7 +213,13 @@ class Shell:
             await self.user.contact()
         elif self._buttons is not None and is_button_key(text) and button_index(text) < len(self._buttons[1]):
             message_id, buttons = self._buttons
-            await self.user.press(buttons[button_index(text)][1], message=message_id)
+            query_id = await self.user.press(buttons[button_index(text)][1], message=message_id)
+            await self._await_replies()
+            # Telegram shows the answer to a press as a small notice (e.g. "this button is out of date").
+            for answer in await self.user.callback_answers():
+                if answer["callback_query_id"] == query_id and answer.get("text"):
+                    self.print(_("bot (notice): {text}").format(text=answer["text"]))
+            return True
         else:
             await self.user.send(line)
         await self._await_replies()
