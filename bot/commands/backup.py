@@ -68,7 +68,8 @@ def _take(config, file: str, force: bool) -> int:
     if target.exists() and target.resolve() == source.resolve():
         return _fail(_("{file} is the database itself: choose another name").format(file=file), USAGE)
     try:
-        asyncio.run(backup_storage.backup(source, target))
+        asyncio.run(backup_storage.backup(
+            source, target, busy_timeout_ms=int(config.storage.busy_timeout_seconds * 1000)))
         check = asyncio.run(backup_storage.verify(target))
     except OSError as error:
         return _fail(_("{file}: cannot be written: {problem}").format(
