@@ -21,7 +21,7 @@ from storage import backup as backup_storage
 OK, REFUSED, USAGE = 0, 1, 2
 
 _PROBLEMS = {
-    "integrity": N_("{file} is damaged: {detail}"),
+    "integrity": N_("{file} is damaged: SQLite's integrity check found errors in it"),
     "newer": N_("{file} was made by a newer shcb (schema {version}, this one knows up to {shipped})"),
     "not_shcb": N_("{file} is an SQLite database but not one of shcb's"),
     "unreadable": N_("{file}: the table {detail} cannot be read"),
