@@ -74,6 +74,12 @@ def _take(config, file: str, force: bool) -> int:
     except OSError as error:
         return _fail(_("{file}: cannot be written: {problem}").format(
             file=file, problem=problems.os_reason(error)), USAGE)
+    except sqlite3.Error as error:
+        # Writing the copy (a full disk, a folder SQLite cannot write) or reading the database: name the one.
+        name = getattr(error, "sqlite_errorname", "") or ""
+        on_copy = name.startswith(("SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_IOERR"))
+        message, status = problems.database_problem(error, file if on_copy else str(source))
+        return _fail(message, status)
     print(_("Backed up {database} to {file}: {summary}.").format(
         database=source, file=file, summary=_summary(check)))
     return OK
