@@ -46,10 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("configuration file (default: ./config.toml; built-in defaults without one)"))
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
     # Imported here because each command module uses this module's helpers (common_parent, …).
-    from bot.commands import audit, broadcast, demo, invite, localapi, report, roster, run, schedule, shell, tick
+    from bot.commands import audit, backup, broadcast, demo, invite, localapi, report, roster, run, schedule, shell, tick
 
     # In the order `shcb --help` lists them.
-    for module in [demo, run, shell, localapi, roster, invite, audit, broadcast, tick, schedule, report]:
+    for module in [demo, run, shell, localapi, roster, invite, audit, broadcast, tick, schedule, report, backup]:
         module.add_parser(subparsers)
     return parser
 

@@ -21,13 +21,14 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
 from storage import accounts, org
-from storage.db import commits_tracked
+from storage.db import commits_tracked, is_busy
 
 log = logging.getLogger(__name__)
 
 CHECK_GROUP = -1_000_000   # before everything: decides whether anyone will take the update
 FALLBACK_GROUP = 1_000_000  # after everything: answers when nobody did
 _UNTAKEN = "fallback.untaken"
+_TOLD = "fallback.errors_told"
 
 
 def register(application: Application, ctx: AppContext) -> None:
@@ -102,15 +103,28 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     happened and invited to do it again."""
     update_id = getattr(update, "update_id", None)
     saved = commits_tracked() > 0
-    log.error("handling update %s failed%s", update_id, " after it saved something" if saved else "",
-              exc_info=context.error)
+    if is_busy(context.error):  # not a bug: the database was locked by another program too long
+        log.warning("handling update %s gave up: the database stayed locked%s", update_id,
+                    " after it saved something" if saved else "")
+    else:
+        log.error("handling update %s failed%s", update_id, " after it saved something" if saved else "",
+                  exc_info=context.error)
     if not isinstance(update, Update) or not _private(update):
         return
+    # Handlers of several groups may fail on one update (a locked database fails them all): tell once.
+    told: set = context.application.bot_data.setdefault(_TOLD, set())
+    if update_id in told:
+        return
+    if len(told) > 1000:
+        told.clear()
+    told.add(update_id)
     try:
         _ = (await _translator(update, ctx_of(context))).gettext
-        if saved:
+        if saved:  # (whatever failed, busy or not: what was saved stays saved)
             text = _("Sorry, something went wrong on our side after your action was saved, so this answer is "
                      "incomplete. Please do not repeat it: send /menu to see where things stand.")
+        elif is_busy(context.error):  # another program held the database past the busy timeout
+            text = _("The system is busy right now. Nothing was changed: please try again in a moment.")
         else:
             text = _("Sorry, something went wrong on our side. Nothing was changed. Please try again in a moment.")
         if update.callback_query:

@@ -63,12 +63,28 @@ def commits_tracked() -> int:
     return box[0] if box else 0
 
 
+# How long SQLite itself retries a statement that meets another connection's lock (seconds) before it fails
+# with `database is locked` (sqlite3.OperationalError, SQLITE_BUSY): `[storage] busy_timeout_seconds`.
+BUSY_TIMEOUT = 10.0
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite giving up on a lock another connection or program held too long."""
+    import sqlite3
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_BUSY") or "database is locked" in str(error)
+
+
 class Database:
     READERS = 8  # reader connections at most; a read waits for a free one beyond that
 
-    def __init__(self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, reader: aiosqlite.Connection | None = None,
+                 *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.conn = conn                  # the writer: transactions and migrations only
         self.path = path
+        self.busy_timeout = busy_timeout
         self._write_lock = asyncio.Lock()
         self._idle: list[aiosqlite.Connection] = [reader] if reader is not None else []
         self._readers: list[aiosqlite.Connection] = list(self._idle)
@@ -77,16 +93,16 @@ class Database:
         self._trace: Callable[[str], None] | None = None   # see traced()
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
-        conn = await _connect(path)
+    async def open(cls, path: str | Path, *, migrate: bool = True, busy_timeout: float = BUSY_TIMEOUT) -> "Database":
+        conn = await _connect(path, busy_timeout=busy_timeout)
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            reader = await _connect(path, read_only=True)
+            reader = await _connect(path, read_only=True, busy_timeout=busy_timeout)
         except BaseException:
             await conn.close()
             raise
-        db = cls(conn, str(path), reader)
+        db = cls(conn, str(path), reader, busy_timeout=busy_timeout)
         if migrate:
             try:
                 await db.migrate()
@@ -97,9 +113,10 @@ class Database:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, path: str | Path, *, migrate: bool = True) -> AsyncIterator["Database"]:
+    async def connect(cls, path: str | Path, *, migrate: bool = True,
+                      busy_timeout: float = BUSY_TIMEOUT) -> AsyncIterator["Database"]:
         """`async with Database.connect(path) as db:` — opened (and migrated), closed however it ends."""
-        db = await cls.open(path, migrate=migrate)
+        db = await cls.open(path, migrate=migrate, busy_timeout=busy_timeout)
         try:
             yield db
         finally:
@@ -131,7 +148,7 @@ class Database:
                 self._readers.append(None)  # (reserved while it opens)
         if reader is None:
             try:
-                reader = await _connect(self.path, read_only=True)
+                reader = await _connect(self.path, read_only=True, busy_timeout=self.busy_timeout)
             except BaseException:
                 self._readers.remove(None)
                 raise
@@ -234,7 +251,8 @@ class Database:
         return None if row is None else row[0]
 
 
-async def _connect(path: str | Path, *, read_only: bool = False) -> aiosqlite.Connection:
+async def _connect(path: str | Path, *, read_only: bool = False,
+                   busy_timeout: float = BUSY_TIMEOUT) -> aiosqlite.Connection:
     connecting = aiosqlite.connect(str(path), isolation_level=None)
     try:
         conn = await connecting
@@ -248,7 +266,7 @@ async def _connect(path: str | Path, *, read_only: bool = False) -> aiosqlite.Co
     try:
         # Not a database (or unreadable): close, or aiosqlite's thread keeps the process alive.
         await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
+        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         if read_only:
             await conn.execute("PRAGMA query_only=ON")  # a write slipped onto a reader fails loudly
     except BaseException:

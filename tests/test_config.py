@@ -177,3 +177,15 @@ def test_meeting_defaults_and_a_custom_target(tmp_path):
     path.write_text("[meeting]\ntarget = 0.85\ncorrections_until_day = 5\n", encoding="utf-8")
     config = load_config(path, environ={})
     assert (config.meeting.target, config.meeting.corrections_until_day) == (0.85, 5)
+
+
+@pytest.mark.parametrize("value, fragment", [("0", "storage.busy_timeout_seconds"), ("-2.5", "-2.5"),
+                                             ('"ten"', "storage.busy_timeout_seconds")])
+def test_the_busy_timeout_must_be_a_positive_number(tmp_path, value, fragment):
+    path = tmp_path / "c.toml"
+    path.write_text(f"[storage]\nbusy_timeout_seconds = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert fragment in str(caught.value) and len(str(caught.value).splitlines()) == 1
+    path.write_text("[storage]\nbusy_timeout_seconds = 2\n", encoding="utf-8")
+    assert load_config(path, environ={}).storage.busy_timeout_seconds == 2.0

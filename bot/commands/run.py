@@ -77,6 +77,6 @@ async def _serve(config, mode: str) -> None:
     from bot.core.context import AppContext
     from storage.db import Database
 
-    async with Database.connect(config.storage.path) as db:
+    async with Database.connect(config.storage.path, busy_timeout=config.storage.busy_timeout_seconds) as db:
         ctx = AppContext(config=config, db=db, clock=SystemClock(config.tz))
         await run_app(ctx, mode=mode)

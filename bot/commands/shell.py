@@ -60,7 +60,7 @@ async def _session(config, db_path: str | None, as_phone: str | None) -> int:
     with tempfile.TemporaryDirectory(prefix="shcb-shell-") as workdir:
         path = Path(db_path) if db_path else Path(workdir) / "shell.sqlite3"
         clock = SystemClock(config.tz)
-        db = await Database.open(path)
+        db = await Database.open(path, busy_timeout=config.storage.busy_timeout_seconds)
         server = LocalBotApi(limits=Limits())
         stage = None
         try:

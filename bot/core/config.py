@@ -48,6 +48,9 @@ class TelegramConfig:
 @dataclass
 class StorageConfig:
     path: str = "shcb.sqlite3"
+    # How long a write waits for another program's lock on the database before it gives up (and the
+    # person is told to try again in a moment).
+    busy_timeout_seconds: float = field(default=10.0, metadata={"positive": True})
 
 
 @dataclass
