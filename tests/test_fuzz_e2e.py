@@ -329,3 +329,23 @@ async def test_every_step_takes_any_input_politely(e2e, errors, flow, inputs):
     await walk.reset()
     for action in inputs:
         await walk.do(action)
+
+
+# --- the checks themselves -----------------------------------------------------------------------------
+
+def test_the_language_check_knows_each_catalogs_own_sentences():
+    """Not vacuous: the English hint is foreign in Vietnamese, its Vietnamese one foreign in English."""
+    assert "Sorry, I did not understand. Send /menu to see what you can do." in OTHER_LANGUAGE["vi"]
+    assert any(chunk.startswith("Xin lỗi đồng chí, tôi chưa hiểu yêu cầu") for chunk in OTHER_LANGUAGE["en"])
+    assert not set(OTHER_LANGUAGE["vi"]) & set(OTHER_LANGUAGE["en"])
+
+
+async def test_a_sticker_outside_any_step_gets_the_hint_in_the_persons_language(e2e, errors):
+    """The local server delivers stickers as Telegram does (a `sticker` message the bot's filters see)."""
+    user = await e2e.chat_as(await e2e.person("secretary", ward="Nam Ngạn"))
+    before = await snapshot(e2e.db)
+    await user.sticker()
+    hint = await user.reply()
+    assert hint.text == ("Xin lỗi đồng chí, tôi chưa hiểu yêu cầu. Đồng chí gửi /menu để xem các chức năng có "
+                         "thể dùng.")
+    assert await snapshot(e2e.db) == before and not errors.records
