@@ -249,6 +249,16 @@ class ChatUser:
         await self._before_action(f"[ {label} ]")
         return await self.api.press_button(self.user_id, target.message_id, data)
 
+    async def press_data(self, message_id: int, data: str) -> str:
+        """Press a button with any callback data on any message id, as a modified client could (forgery,
+        stale buttons); returns the callback query id."""
+        await self._before_action(f"[ {data!r} ]")
+        return await self.api.press_button(self.user_id, message_id, data)
+
+    async def sticker(self) -> dict:
+        await self._before_action("🙂 sticker")
+        return await self.api.send_sticker(self.user_id)
+
     async def callback_answers(self) -> list[dict]:
         return await self.api.callback_answers(self.user_id)
 

@@ -111,6 +111,9 @@ class LocalApiClient:
         return await self._call("send_photo", user_id=user_id, data=base64.b64encode(data).decode("ascii"),
                                 caption=caption)
 
+    async def send_sticker(self, user_id: int) -> dict:
+        return await self._call("send_sticker", user_id=user_id)
+
     async def press_button(self, user_id: int, message_id: int, callback_data: str) -> str:
         """Presses an inline button; returns the callback query id. Any data may be sent (forgery too)."""
         result = await self._call("press_button", user_id=user_id, message_id=message_id, callback_data=callback_data)

@@ -83,7 +83,7 @@ class StoredMessage:
     chat_id: int
     from_bot: bool
     date: int
-    kind: str  # "text" | "document" | "photo" | "contact"
+    kind: str  # "text" | "document" | "photo" | "contact" | "sticker"
     text: str = ""  # the text, or the caption of a document or photo
     entities: list[dict] = field(default_factory=list)
     parse_mode: str | None = None
@@ -233,6 +233,10 @@ class BotState:
         if message.kind in ("document", "photo"):
             stored = self.files.get(message.file_id)
             data[message.kind] = stored.document_json() if message.kind == "document" else stored.photo_json()
+        if message.kind == "sticker":
+            stored = self.files.get(message.file_id)
+            data["sticker"] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "type": "regular",
+                               "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
         if message.contact is not None:
             data["contact"] = message.contact
         if message.inline_markup is not None:

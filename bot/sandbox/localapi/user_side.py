@@ -90,6 +90,13 @@ def send_photo(bot: BotState, body: dict) -> dict:
 
 
 @user_method
+def send_sticker(bot: BotState, body: dict) -> dict:
+    chat = _chat(bot, body)
+    stored = bot.files.add("sticker", b"RIFF-sticker", "sticker.webp", "image/webp")
+    return _from_user(bot, chat, "sticker", file_id=stored.file_id)
+
+
+@user_method
 def press_button(bot: BotState, body: dict) -> dict:
     """A callback query for any message id and data: a forged one is delivered too, as a modified
     client could send it, so the bot must check what it is told."""
