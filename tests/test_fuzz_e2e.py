@@ -313,7 +313,7 @@ _WALKS: dict[int, Walk] = {}  # the stage's walk, kept from one example to the n
 
 @pytest.mark.parametrize("flow", FLOWS, ids=[flow.name for flow in FLOWS])
 # The same walks on every run (CI stays reproducible); FUZZ_EXAMPLES=200 FUZZ_RANDOM=1 explores further.
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 10)), deadline=None, database=None,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 6)), deadline=None, database=None,
           derandomize=not os.environ.get("FUZZ_RANDOM"), phases=[Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
