@@ -262,6 +262,18 @@ async def record_audit(ctx: AppContext, update: Update, actor: Actor | None, act
 # --- Refusals ----------------------------------------------------------------------------------------
 
 
+async def notify(update: Update, text: str) -> None:
+    """Say `text` as the notice Telegram shows on a button press, or as a reply when there is no press (a
+    typed command) or the press can no longer be answered."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=True)
+            return
+        except Exception:
+            log.debug("callback query not answered", exc_info=True)
+    await reply(update, text)
+
+
 async def ask_to_join(update: Update, actor: Actor) -> None:
     """Someone not linked (or no longer active) tried something that needs a person."""
     _ = actor.t.gettext
@@ -270,13 +282,7 @@ async def ask_to_join(update: Update, actor: Actor) -> None:
                  "Please ask your ward's party committee office.")
     else:
         text = _("You have not joined yet. Please send /start and share your phone number first.")
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await reply(update, text)
+    await notify(update, text)
 
 
 async def require_actor(update: Update, context: Any) -> Actor | None:
@@ -301,13 +307,7 @@ async def refuse_forged(update: Update, context: Any, actor: Actor, *, what: str
     log.warning("refused %s for user %s", what, getattr(update.effective_user, "id", None))
     _ = actor.t.gettext
     text = _("Sorry, this is not available to you.")
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await reply(update, text)
+    await notify(update, text)
 
 
 async def authorize_unit(update: Update, context: Any, actor: Actor, unit_id: int | None, *, what: str,
@@ -433,13 +433,7 @@ async def answer_out_of_date(update: Update, actor: Actor, *, what: str) -> None
              update.callback_query else None, what, getattr(update.effective_user, "id", None))
     text = actor.t.gettext("This button is out of date: things have changed since it was shown, so nothing "
                            "was changed. Send /menu to start again.")
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await reply(update, text)
+    await notify(update, text)
 
 
 # --- Starting a guided conversation while another is unfinished -----------------------------------------

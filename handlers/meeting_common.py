@@ -70,13 +70,7 @@ def closed_text(t: i18n.Translator, ctx: AppContext, cell: Unit, month: str) -> 
 async def stale(update: Update, actor: common.Actor) -> None:
     _ = actor.t.gettext
     text = _("This button is out of date. Send /diemdanh to see the roll call as it is now.")
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await common.reply(update, text)
+    await common.notify(update, text)
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -74,13 +74,7 @@ async def ack(update: Update) -> None:
 async def stale(update: Update, actor: common.Actor) -> None:
     _ = actor.t.gettext
     text = _("This button is out of date. Nothing was changed. Send /kiennghi to see the recommendations now.")
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await common.reply(update, text)
+    await common.notify(update, text)
 
 
 def audit_entry(ctx: AppContext, update: Update, actor: common.Actor, action: str, unit_id: int | None,
@@ -320,13 +314,7 @@ async def act(update: Update, context: Any, actor: common.Actor, action: str, it
 
 
 async def _refuse(update: Update, actor: common.Actor, text: str) -> None:
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(text, show_alert=True)
-            return
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-    await common.reply(update, text)
+    await common.notify(update, text)
 
 
 async def _refused(update: Update, context: Any, actor: common.Actor, item: Recommendation,

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, TextIO
 
 from bot.core import i18n
-from bot.sandbox.chat_user import ChatUser
+from bot.sandbox.chat_user import ChatUser, user_id_for
 from bot.core.clock import VN_TZ, ManualClock
 from bot.core.config import Config
 from bot.core.i18n import N_
@@ -157,6 +157,13 @@ class Film:
             return person.full_name
         role, unit = post
         return f"{person.full_name} ({self.gettext(ROLE_LABELS.get(role, role))}, {unit.name})"
+
+    async def on_screen(self, person: org.Person) -> ChatUser:
+        """The person's chat as the transcript already shows it (from an earlier part), else a new one."""
+        for user in self._users:
+            if user.user_id == user_id_for(person.id) and user.on_message is not None:
+                return user
+        return await self.chat_as(person)
 
     async def chat_as(self, person: org.Person, link: bool = True, language: str | None = None,
                       started: bool = True, *, echo: bool = True) -> ChatUser:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reminders import scheduler
-from bot.sandbox.demo.reminders import _on_screen
 from storage import org
 from storage import recommendations as store
 
@@ -36,9 +35,9 @@ async def play(film) -> None:
 
     if not film.on_time_change:
         film.on_time_change.append(on_time)
-    secretary = await _on_screen(film, await film.person("secretary", ward=WARD, cell=CELL))
-    staff = await _on_screen(film, await film.person("ward_staff", ward=WARD))
-    city = await _on_screen(film, await film.person("city_staff"))
+    secretary = await film.on_screen(await film.person("secretary", ward=WARD, cell=CELL))
+    staff = await film.on_screen(await film.person("ward_staff", ward=WARD))
+    city = await film.on_screen(await film.person("city_staff"))
 
     await film.advance_to(_next(film.clock.now(), 9))
     film.say(_("The secretary passes on a concern of the citizens, typing each answer (a number picks an "

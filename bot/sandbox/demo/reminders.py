@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.reminders import scheduler
-from bot.sandbox.chat_user import user_id_for
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reminders.facts import guidance_sent
@@ -45,9 +44,9 @@ async def play(film) -> None:
     cells = await org.cells_under(film.db, ward.id)
     watched_cell = next(c for c in cells if c.name == CELL)
     moving_cell = next(c for c in cells if c.id != watched_cell.id)
-    watched = await _on_screen(film, await film.person("secretary", ward=WARD, cell=CELL))
-    mover = await _on_screen(film, await film.person("secretary", ward=WARD, cell=moving_cell.name))
-    await _on_screen(film, await film.person("ward_staff", ward=WARD))
+    watched = await film.on_screen(await film.person("secretary", ward=WARD, cell=CELL))
+    mover = await film.on_screen(await film.person("secretary", ward=WARD, cell=moving_cell.name))
+    await film.on_screen(await film.person("ward_staff", ward=WARD))
     # every secretary and deputy of the ward has joined (most in the guidance part); the others are off screen
     for person in await film.people(["secretary", "deputy"], ward=WARD):
         if person.id not in (watched.person.id, mover.person.id):
@@ -105,10 +104,3 @@ async def play(film) -> None:
     await step(vn(2026, 12, 5, 7, 0), _("{when}: the cell that postponed meets."))
     await step(vn(2026, 12, 8, 8, 0), _("{when}: the ward's report is due by the 10th."))
 
-
-async def _on_screen(film, person):
-    """The person's chat as the transcript already shows it (from an earlier part), else a new one on screen."""
-    for user in getattr(film, "_users", []):
-        if user.user_id == user_id_for(person.id) and user.on_message is not None:
-            return user
-    return await film.chat_as(person)

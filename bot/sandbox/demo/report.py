@@ -9,24 +9,17 @@ from datetime import datetime
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reports import delivery
-from bot.sandbox.chat_user import user_id_for
 from storage import org, outbox
 
 WARD = "Nam Ngạn"
 TITLE = N_("the ward's report on the 10th")
 
 
-async def _on_screen(film, person):
-    for user in getattr(film, "_users", []):
-        if user.user_id == user_id_for(person.id) and user.on_message is not None:
-            return user
-    return await film.chat_as(person)
-
 
 async def play(film) -> None:
     _ = film.gettext
     film.scene(_("The 10th: the ward's report arrives on its own"))
-    staff = await _on_screen(film, await film.person("ward_staff", ward=WARD))
+    staff = await film.on_screen(await film.person("ward_staff", ward=WARD))
 
     async def on_time(now: datetime) -> None:
         decided = await delivery.tick(film.ctx, now)

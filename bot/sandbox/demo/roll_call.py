@@ -9,19 +9,12 @@ from datetime import datetime
 
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
-from bot.sandbox.chat_user import user_id_for
 from storage import org, roll_calls
 
 WARD = "Nam Ngạn"
 WATCHED = "Nguyễn Mộng Tuân 2"
 TITLE = N_("the two roll calls and the meeting record")
 
-
-async def _on_screen(film, person):
-    for user in getattr(film, "_users", []):
-        if user.user_id == user_id_for(person.id) and user.on_message is not None:
-            return user
-    return await film.chat_as(person)
 
 
 async def play(film) -> None:
@@ -31,7 +24,7 @@ async def play(film) -> None:
     cells = await org.cells_under(film.db, ward.id)
     watched = next(c for c in cells if c.name == WATCHED)
     cell = next(c for c in cells if c.id != watched.id)   # the cell that moved its meeting to the 5th
-    secretary = await _on_screen(film, await film.person("secretary", ward=WARD, cell=cell.name))
+    secretary = await film.on_screen(await film.person("secretary", ward=WARD, cell=cell.name))
     now = film.clock.now()
     await film.advance_to(max(now, datetime(2026, 12, 8, 10, 0, tzinfo=VN_TZ)))
     film.say(_("The secretary of {cell} opens the roll call; everyone starts present. Two were absent, one of "
