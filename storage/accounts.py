@@ -10,6 +10,8 @@ import aiosqlite
 from storage.db import Database
 
 TELEGRAM = "telegram"
+ZALO = "zalo"
+PLATFORMS = (TELEGRAM, ZALO)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ class AppContext:
         i18n.use_timezone(self.clock.tz)
 
 
+def platform_of(context: Any) -> str:
+    """The chat platform ("telegram" or "zalo") of the Application handling this update: each platform has
+    its own Application over the same handlers, context and database (`bot_data["platform"]`)."""
+    app = getattr(context, "application", context)
+    return app.bot_data.get("platform", "telegram")
+
+
 def ctx_of(context: Any) -> AppContext:
     """The AppContext from a PTB CallbackContext or Application."""
     app = getattr(context, "application", context)
