@@ -34,6 +34,7 @@ JOB_NAME = "reminders.tick"
 BATCH = 200
 _LOCK = "scheduler.lock"
 _JOBS = "scheduler.jobs"
+_STARTED = "scheduler.started"
 _RUNS = "scheduler.runs"
 
 
@@ -172,6 +173,26 @@ async def _job(context) -> None:
         log.exception("reminder check failed")
 
 
+async def _startup_job(context) -> None:
+    try:
+        await _job(context)
+    finally:
+        context.application.bot_data["ctx"].extras[_STARTED].set()
+
+
+async def started(ctx: AppContext, timeout: float = 10.0) -> bool:
+    """Wait until the start-up check has run (the stage waits for it, so that a test or the demo that
+    moves the clock on does not race the catch-up run). False if it has not within `timeout`."""
+    event = ctx.extras.get(_STARTED)
+    if event is None:
+        return False
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
 async def start(application, ctx: AppContext) -> None:
     """Run the check once at start-up (catch-up after downtime), then every `tick_seconds`.
 
@@ -181,8 +202,9 @@ async def start(application, ctx: AppContext) -> None:
     seconds = ctx.config.reminders.tick_seconds
     job_kwargs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     queue = application.job_queue
+    ctx.extras[_STARTED] = asyncio.Event()
     ctx.extras[_JOBS] = [
-        queue.run_once(_job, when=0, name=f"{JOB_NAME}.startup", job_kwargs=job_kwargs),
+        queue.run_once(_startup_job, when=0, name=f"{JOB_NAME}.startup", job_kwargs=job_kwargs),
         queue.run_repeating(_job, interval=seconds, first=seconds, name=JOB_NAME, job_kwargs=job_kwargs),
     ]
     log.info("reminder check at start-up and every %d s", seconds)

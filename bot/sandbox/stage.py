@@ -19,6 +19,7 @@ from bot.core.clock import Clock
 from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.core.i18n import N_
+from bot.reminders import scheduler
 from bot.sandbox.localapi import BotMessage, LocalApiClient, LocalBotApi
 from bot.rules.text import fold
 from handlers import handled
@@ -92,6 +93,9 @@ class Stage:
         application = app_wiring.build_application(self.ctx, webhook=mode == "webhook")
         await app_wiring.start_application(application, mode=mode, webhook=webhook, poll_timeout=self.poll_timeout)
         self.app = application
+        # The start-up reminder check runs on its own; a story that moves the clock on before it has run
+        # would race it for the same reminders.
+        await scheduler.started(self.ctx)
         return application
 
     async def stop_app(self) -> None:
