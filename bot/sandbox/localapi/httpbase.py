@@ -16,8 +16,9 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.sandbox.localapi.errors import UserSideError
+from bot.sandbox.localapi.errors import ApiError, UserSideError
 from bot.sandbox.localapi.limits import Network
+from bot.sandbox.localapi.params import Params
 
 _TOKEN_IN_PATH = re.compile(r"(/(?:file/)?bot|/_user/)[^/?]+")
 
@@ -39,6 +40,8 @@ class LocalServer:
         # A fault for tests: method (lower case) → delays, one per call, held after the call took effect
         # and before its answer (the client may time out on a message that was sent). See delay_answers.
         self.answer_delays: dict[str, list[float]] = {}
+        self._bots: dict = {}  # token → the bot's state (subclasses make them, see `bot`)
+        self.webhooks = None  # a WebhookSender, set by the subclass
         self._http: tornado.httpserver.HTTPServer | None = None
         self._requests: set = set()  # requests being handled, so stop() lets them answer first
         self._no_requests = asyncio.Event()
@@ -47,15 +50,36 @@ class LocalServer:
         raise NotImplementedError
 
     async def closing(self) -> None:
-        """The server is stopping: wake long polls (they answer with nothing new), stop pushing."""
+        """The server is stopping: long polls answer now, webhooks stop pushing."""
+        for bot in self._bots.values():
+            bot.closed = True
+            bot.wake_all()
+        await self.webhooks.close()
 
     def reopened(self) -> None:
-        """Started again after a stop (its bots keep their chats)."""
+        """Started again after a stop: its bots keep their chats."""
+        for bot in self._bots.values():
+            bot.closed = False
 
     @property
     def origin(self) -> str:
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else "[::1]" if self.host == "::" else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/bot"
+
+    @property
+    def user_url(self) -> str:
+        return f"{self.origin}/_user"
+
+    def stats(self, token: str) -> dict:
+        """{"requests": {method: n}, "rate_limited": n, "forbidden": n, "sent": n}"""
+        return self.bot(token).stats.to_json()
+
+    def bot(self, token: str):
+        raise NotImplementedError
 
     async def start(self) -> None:
         self.reopened()
@@ -132,6 +156,26 @@ class JsonHandler(tornado.web.RequestHandler):
         if self._task is not None:
             self._task.cancel()
 
+    ANSWERED = object()  # what `run_method` returns when it has answered already
+
+    async def run_method(self, name: str, function, make_call):
+        """Runs a bot method: its parameters read from the request, `make_call(params)` for it, after the
+        network latency, then any slow-answer delay. Returns its result, or ANSWERED when it was refused
+        (answered with the error) or the client went away."""
+        request = self.request
+        try:
+            params = Params.from_request(request.query_arguments, request.body_arguments, request.files,
+                                         request.headers.get("Content-Type", ""), request.body)
+            self._task = asyncio.ensure_future(self.api.after_latency(function, make_call(params)))
+            result = await self._task
+        except ApiError as error:
+            self.reply(error.code, error.to_json())
+            return self.ANSWERED
+        except asyncio.CancelledError:
+            return self.ANSWERED  # the client went away while we waited (a long poll it gave up)
+        await self.api.answer_delay(name)
+        return result
+
     def reply(self, status: int, body: object) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -180,3 +224,18 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     log = api.log if api is not None else LocalServer.log
     log.debug("%s %s %d %.1fms", request.method, redact(request.uri or ""), handler.get_status(),
               1000.0 * request.request_time())
+
+
+def make_app(api: LocalServer, handlers: list, user_methods: dict, bot_of) -> tornado.web.Application:
+    """`handlers`: (pattern, handler class) of the bot side; every handler gets `api`. The user side
+    (`/_user/<token>/<name>`, `user_methods`) comes last, so more specific user paths go before it."""
+    options = {"api": api}
+    user_side = {**options, "methods": user_methods, "bot_of": bot_of}
+    return tornado.web.Application(
+        [(pattern, handler, options) for pattern, handler in handlers]
+        + [(r"/_user/([^/]+)/([^/]+)", UserSideHandler, user_side)],
+        default_handler_class=NotFoundHandler,
+        default_handler_args=options,
+        log_function=log_request,
+        compress_response=False,
+    )

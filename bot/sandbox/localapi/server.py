@@ -23,38 +23,13 @@ class LocalBotApi(LocalServer):
         self.bot_first_name = bot_first_name
         self.clock = clock
         self.webhooks = WebhookSender()
-        self._bots: dict[str, BotState] = {}
-
-    # --- addresses ---
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.origin}/bot"
 
     @property
     def base_file_url(self) -> str:
         return f"{self.origin}/file/bot"
 
-    @property
-    def user_url(self) -> str:
-        return f"{self.origin}/_user"
-
-    # --- life ---
-
     def make_app(self) -> tornado.web.Application:
         return make_app(self)
-
-    def reopened(self) -> None:
-        for bot in self._bots.values():  # started again after a stop: its bots keep their chats
-            bot.closed = False
-
-    async def closing(self) -> None:
-        for bot in self._bots.values():
-            bot.closed = True
-            bot.wake_all()
-        await self.webhooks.close()
-
-    # --- bots ---
 
     def bot(self, token: str) -> BotState:
         """The bot of `token`, created on first use."""
@@ -63,7 +38,3 @@ class LocalBotApi(LocalServer):
             state = self._bots[token] = BotState(token, username=self.bot_username,
                                                  first_name=self.bot_first_name, clock=self.clock)
         return state
-
-    def stats(self, token: str) -> dict:
-        """{"requests": {method: n}, "rate_limited": n, "forbidden": n, "sent": n}"""
-        return self.bot(token).stats.to_json()

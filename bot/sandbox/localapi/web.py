@@ -10,7 +10,6 @@ Tokens appear in every URL, so nothing here logs a URL without redacting it.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,8 @@ import tornado.web
 from bot.sandbox.localapi import errors
 from bot.sandbox.localapi import methods_bot, methods_messages, methods_updates  # noqa: F401  (they register the methods)
 from bot.sandbox.localapi.call import Call, Described, find_method
-from bot.sandbox.localapi.errors import ApiError
-from bot.sandbox.localapi.httpbase import JsonHandler, NotFoundHandler, UserSideHandler, log_request
-from bot.sandbox.localapi.params import Params
+from bot.sandbox.localapi import httpbase
+from bot.sandbox.localapi.httpbase import JsonHandler
 from bot.sandbox.localapi.user_side import USER_METHODS
 
 if TYPE_CHECKING:
@@ -40,18 +38,10 @@ class BotApiHandler(JsonHandler):
         function = find_method(name)
         if function is None:
             return self.reply(404, _NOT_FOUND)
-        request = self.request
-        try:
-            params = Params.from_request(request.query_arguments, request.body_arguments, request.files,
-                                         request.headers.get("Content-Type", ""), request.body)
-            call = Call(bot, params, self.api.limits, self.api.webhooks)
-            self._task = asyncio.ensure_future(self.api.after_latency(function, call))
-            result = await self._task
-        except ApiError as error:
-            return self.reply(error.code, error.to_json())
-        except asyncio.CancelledError:
-            return None  # the client went away while we waited (a long poll it gave up)
-        await self.api.answer_delay(name)
+        result = await self.run_method(name, function, lambda params: Call(bot, params, self.api.limits,
+                                                                           self.api.webhooks))
+        if result is self.ANSWERED:
+            return None
         body = {"ok": True, "result": result}
         if isinstance(result, Described):
             body = {"ok": True, "result": result.result, "description": result.description}
@@ -85,16 +75,8 @@ def _bot_of(api: LocalBotApi, token: str):
 
 
 def make_app(api: LocalBotApi) -> tornado.web.Application:
-    options = {"api": api}
-    return tornado.web.Application(
-        [
-            (r"/bot([^/]*)/([^/]*)", BotApiHandler, options),
-            (r"/file/bot([^/]+)/(.+)", FileHandler, options),
-            (r"/_user/([^/]+)/file/([^/]+)", UserFileHandler, options),
-            (r"/_user/([^/]+)/([^/]+)", UserSideHandler, {**options, "methods": USER_METHODS, "bot_of": _bot_of}),
-        ],
-        default_handler_class=NotFoundHandler,
-        default_handler_args=options,
-        log_function=log_request,
-        compress_response=False,
-    )
+    return httpbase.make_app(api, [
+        (r"/bot([^/]*)/([^/]*)", BotApiHandler),
+        (r"/file/bot([^/]+)/(.+)", FileHandler),
+        (r"/_user/([^/]+)/file/([^/]+)", UserFileHandler),
+    ], USER_METHODS, _bot_of)

@@ -4,11 +4,7 @@ what the bot sent, wait for the bot. Works against an in-process server and `shc
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
-
-import httpx
-
-from bot.sandbox.localapi.client import shared_ssl_context
+from bot.sandbox.localapi.client import UserSideClient
 
 
 class ZaloApiError(Exception):
@@ -41,22 +37,8 @@ class ZaloBotMessage:
         return self.text or self.caption
 
 
-class ZaloApiClient:
-    def __init__(self, user_url: str, token: str, *, timeout: float = 10.0) -> None:
-        self._base = f"{user_url.rstrip('/')}/{token}"
-        self._timeout = timeout
-        self._http = httpx.AsyncClient(timeout=timeout, verify=shared_ssl_context())
-
-    async def _call(self, name: str, *, http_timeout: float | None = None, **payload: Any) -> Any:
-        response = await self._http.post(f"{self._base}/{name}", json=payload,
-                                         timeout=http_timeout if http_timeout is not None else self._timeout)
-        try:
-            data = response.json()
-        except ValueError:
-            raise ZaloApiError(f"{name}: HTTP {response.status_code}") from None
-        if not data.get("ok"):
-            raise ZaloApiError(f"{name}: {data.get('description')}")
-        return data["result"]
+class ZaloApiClient(UserSideClient):
+    error = ZaloApiError
 
     async def create_user(self, display_name: str, user_id: str | None = None, wrote: bool = False) -> str:
         """A Zalo user; returns their id (a new 20-hex-digit one unless given), which is also their
@@ -105,12 +87,3 @@ class ZaloApiClient:
     async def users(self) -> list[dict]:
         """{"id", "display_name", "wrote", "typing": chat actions shown to them} for each user."""
         return await self._call("users")
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> ZaloApiClient:
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()

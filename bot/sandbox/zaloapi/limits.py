@@ -12,10 +12,9 @@ from bot.sandbox.localapi.limits import Limits
 
 @dataclass
 class ZaloLimits(Limits):
-    """`enabled` switches the quota (429) on or off; the sizes always apply."""
+    """`enabled` switches the quota (429) on or off; the sizes always apply. Unchanged from `Limits`:
+    `global_count` 30 in `global_window` 1.0 s."""
 
-    global_count: int = 30
-    global_window: float = 1.0
     per_chat_count: int = 1
     per_chat_window: float = 1.0
     max_text: int = 2000

@@ -36,29 +36,11 @@ class ZaloLocalApi(LocalServer):
         self.clock = clock
         self.webhooks = WebhookSender(SECRET_HEADER, webhook_body)
         self.revoked: set[str] = set()
-        self._bots: dict[str, ZaloBot] = {}
 
-    @property
-    def base_url(self) -> str:
-        """Where the Bot API is: `{base_url}<token>/<method>`, as `https://bot-api.zaloplatforms.com/bot`."""
-        return f"{self.origin}/bot"
-
-    @property
-    def user_url(self) -> str:
-        return f"{self.origin}/_user"
+    # base_url: the Bot API is at `{base_url}<token>/<method>`, as at `https://bot-api.zaloplatforms.com/bot`.
 
     def make_app(self) -> tornado.web.Application:
         return make_app(self)
-
-    def reopened(self) -> None:
-        for bot in self._bots.values():
-            bot.closed = False
-
-    async def closing(self) -> None:
-        for bot in self._bots.values():
-            bot.closed = True
-            bot.wake_all()
-        await self.webhooks.close()
 
     def bot(self, token: str) -> ZaloBot:
         """The bot of `token`, created on first use."""
@@ -70,7 +52,3 @@ class ZaloLocalApi(LocalServer):
     def revoke(self, token: str) -> None:
         """From now on every call with `token` answers 401 (an expired or reset token)."""
         self.revoked.add(token)
-
-    def stats(self, token: str) -> dict:
-        """{"requests": {method: n}, "rate_limited": n, "forbidden": n, "sent": n}"""
-        return self.bot(token).stats.to_json()
