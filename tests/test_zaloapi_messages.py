@@ -4,6 +4,8 @@ what the user side reads back."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.fixtures.zaloapi import ZALO_TOKEN, zalo, zalo_bot, zalo_users  # noqa: F401  (fixtures)
@@ -65,3 +67,47 @@ async def test_an_unknown_or_missing_chat_id_is_a_bad_request(zalo_bot):
         "Bad Request: chat not found"
     status, body = await zalo_bot.call("sendMessage", text="x")
     assert (status, body["description"]) == (400, "Bad Request: chat_id is empty")
+
+
+async def test_a_photo_by_url_with_its_caption_and_a_sticker_reach_the_user_in_order(zalo, zalo_bot, zalo_users, user):
+    zalo.limits.enabled = False
+    photo = await zalo_bot.ok("sendPhoto", chat_id=user, photo="https://placehold.co/600x400", caption="Lịch họp")
+    sticker = await zalo_bot.ok("sendSticker", chat_id=user, sticker="0e078a2fb66a5f34067b")
+    await zalo_bot.ok("sendMessage", chat_id=user, text="Hết")
+    messages = await zalo_users.messages(user)
+    assert [(m.message_id, m.kind, m.index) for m in messages] == [
+        (photo["message_id"], "photo", 0), (sticker["message_id"], "sticker", 1), (messages[2].message_id, "text", 2)]
+    assert (messages[0].photo, messages[0].caption, messages[0].shown) == ("https://placehold.co/600x400",
+                                                                           "Lịch họp", "Lịch họp")
+    assert messages[1].sticker == "0e078a2fb66a5f34067b"
+
+
+async def test_a_photo_must_be_a_url_and_its_caption_at_most_2000(zalo_bot, zalo_users, user):
+    status, body = await zalo_bot.call("sendPhoto", chat_id=user, photo="AgAD-file-id")
+    assert (status, body["description"]) == (400, "Bad Request: photo must be an http(s) URL")
+    status, body = await zalo_bot.call("sendPhoto", chat_id=user, photo="https://x.invalid/a.png", caption="c" * 2001)
+    assert (status, body["description"]) == (400, "Bad Request: caption must be at most 2000 characters")
+    assert (await zalo_bot.call("sendSticker", chat_id=user))[1]["description"] == "Bad Request: sticker is empty"
+    assert await zalo_users.messages(user) == []
+
+
+async def test_chat_action_typing_only_and_it_answers_ok_without_a_result(zalo_bot, zalo_users, user):
+    assert await zalo_bot.call("sendChatAction", chat_id=user, action="typing") == (200, {"ok": True})
+    status, body = await zalo_bot.call("sendChatAction", chat_id=user, action="upload_photo")
+    assert (status, body["description"]) == (400, "Bad Request: action must be typing")
+    assert [u["typing"] for u in await zalo_users.users()] == [1]
+    assert await zalo_users.messages(user) == []
+
+
+async def test_wait_returns_the_bot_messages_from_a_number_on_as_soon_as_one_is_sent(zalo, zalo_bot, zalo_users, user):
+    zalo.limits.enabled = False
+    waiting = asyncio.ensure_future(zalo_users.wait(user, since=0, timeout=10))
+    sent = await zalo_bot.ok("sendMessage", chat_id=user, text="Đây")
+    [message] = await asyncio.wait_for(waiting, 5)
+    assert (message.message_id, message.text) == (sent["message_id"], "Đây")
+    await zalo_bot.ok("sendMessage", chat_id=user, text="Nữa")
+    assert [m.text for m in await zalo_users.wait(user, since=1, timeout=1)] == ["Nữa"]
+
+
+async def test_next_message_is_none_when_the_bot_sends_nothing_within_its_timeout(zalo_users, user):
+    assert await zalo_users.next_message(user, timeout=0.1) is None

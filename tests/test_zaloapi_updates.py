@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.fixtures.zaloapi import ZALO_TOKEN, zalo, zalo_bot, zalo_users  # noqa: F401  (fixtures)
+from tests.fixtures.zaloapi import polls, until, zalo, zalo_bot, zalo_users  # noqa: F401  (fixtures)
 
 
 async def test_get_updates_answers_one_update_then_the_next(zalo_bot, zalo_users, clock):
@@ -33,17 +33,10 @@ async def test_a_long_poll_with_nothing_answers_408_after_its_timeout(zalo_bot):
     assert 0.3 <= time.monotonic() - started < 2
 
 
-async def until(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.005)
-
-
 async def test_a_waiting_long_poll_answers_as_soon_as_a_user_writes(zalo, zalo_bot, zalo_users):
     uid = await zalo_users.create_user("An")
     poll = asyncio.ensure_future(zalo_bot.ok("getUpdates", timeout=10))
-    await until(lambda: zalo.stats(ZALO_TOKEN)["requests"].get("getUpdates") == 1)
+    await until(lambda: polls(zalo) == 1)
     started = time.monotonic()
     sent = await zalo_users.send_text(uid, "có ai không")
     update = await asyncio.wait_for(poll, 5)
@@ -57,3 +50,20 @@ async def test_fetched_tells_when_the_bot_has_taken_an_update(zalo_bot, zalo_use
     assert (await zalo_users.fetched(sent["update"], timeout=0.1)) == {"update": 1, "fetched": False, "taken": 0}
     await zalo_bot.ok("getUpdates", timeout=1)
     assert (await zalo_users.fetched(timeout=1)) == {"update": 1, "fetched": True, "taken": 1}
+
+
+async def test_an_image_a_sticker_and_an_unsupported_message_make_their_events(zalo_bot, zalo_users):
+    uid = await zalo_users.create_user("An")
+    await zalo_users.send_image(uid, "https://example.invalid/bien-ban.jpg", caption="biên bản")
+    await zalo_users.send_sticker(uid, "0e078a2fb66a5f34067b")
+    await zalo_users.send_unsupported(uid)
+    image, sticker, unsupported = [(await zalo_bot.ok("getUpdates", timeout=1)) for _ in range(3)]
+    assert image["event_name"] == "message.image.received"
+    assert (image["message"]["photo"], image["message"]["caption"]) == ("https://example.invalid/bien-ban.jpg",
+                                                                        "biên bản")
+    assert "text" not in image["message"]
+    assert (sticker["event_name"], sticker["message"]["sticker"]) == ("message.sticker.received",
+                                                                      "0e078a2fb66a5f34067b")
+    assert unsupported["event_name"] == "message.unsupported.received"
+    assert not {"text", "photo", "sticker", "caption"} & set(unsupported["message"])
+    assert [m.kind for m in await zalo_users.chat(uid)] == ["image", "sticker", "unsupported"]
