@@ -62,3 +62,35 @@ def test_a_latency_that_is_not_one_is_a_usage_error(tmp_path):
                             cwd=tmp_path, timeout=30)
     assert result.returncode == 2
     assert "not a latency: '60-20' (e.g. 20-60)" in result.stderr
+
+
+def test_zalo_server_standalone_answers_and_stops_on_sigterm(tmp_path):
+    env = {**os.environ, "SHCB_LANG": "en"}
+    (tmp_path / "config.toml").write_text('[logging]\nlevel = "DEBUG"\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "localapi", "--zalo", "--port", "0", "--bot-username", "bot.standalone",
+         "--latency-ms", "0", "--seed", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    try:
+        printed = []
+        for line in process.stdout:
+            printed.append(line)
+            if "Ctrl+C" in line:
+                break
+        banner = "".join(printed)
+        assert "[zalo]" in banner
+        assert "1 message a second to one person, 30 a second in all" in banner
+        base_url = re.search(r'base_url = "(http://127\.0\.0\.1:\d+/bot)"', banner).group(1)
+        me = httpx.post(f"{base_url}123:ABC/getMe", timeout=5).json()
+        assert me["result"]["account_name"] == "bot.standalone"
+        assert httpx.post(f"{base_url}123:ABC/getUpdates", json={"timeout": 0}, timeout=5).status_code == 408
+        process.send_signal(signal.SIGTERM)
+        rest, errors = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "Local Zalo server stopped." in rest
+    assert "/bot<token>/getMe 200" in errors
+    assert "123:ABC" not in banner + rest + errors
