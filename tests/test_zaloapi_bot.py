@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from bot.sandbox.zaloapi import Network, ZaloLocalApi
 from tests.fixtures.zaloapi import ZALO_TOKEN, zalo, zalo_bot  # noqa: F401  (fixtures)
@@ -41,3 +42,25 @@ async def test_latency_delays_each_call_as_seeded():
             assert response.status_code == 200
             assert time.monotonic() - started >= 0.05
     assert Network(0.05, 0.08, seed=3).latency() == Network(0.05, 0.08, seed=3).latency()
+
+
+async def test_a_queued_failure_refuses_the_next_calls_and_changes_nothing(zalo, zalo_bot):
+    users = zalo.bot(ZALO_TOKEN)
+    uid = users.add_user(None, "An", wrote=True).id
+    zalo.fail_next("sendMessage", 429)
+    zalo.fail_next("sendMessage", 502)
+    assert await zalo_bot.call("sendMessage", chat_id=uid, text="một") == (
+        429, {"ok": False, "error_code": 429, "description": "Quota exceeded"})
+    assert await zalo_bot.call("sendMessage", chat_id=uid, text="một") == (
+        502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    await zalo_bot.ok("sendMessage", chat_id=uid, text="một")
+    assert [m.text for m in users.users[uid].bot_messages()] == ["một"]
+
+
+async def test_a_delayed_answer_times_the_client_out_on_a_message_that_was_sent(zalo):
+    user = zalo.bot(ZALO_TOKEN).add_user(None, "An", wrote=True)
+    zalo.delay_answers("sendMessage", 1.0)
+    async with httpx.AsyncClient(timeout=0.2) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(f"{zalo.base_url}{ZALO_TOKEN}/sendMessage", json={"chat_id": user.id, "text": "muộn"})
+    assert [m.text for m in user.bot_messages()] == ["muộn"]

@@ -5,6 +5,7 @@ own, until `revoke(token)` makes it answer 401 as an expired or reset token does
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import tornado.web
 
@@ -12,6 +13,7 @@ from bot.core.clock import Clock
 from bot.sandbox.localapi.httpbase import LocalServer
 from bot.sandbox.localapi.limits import Network
 from bot.sandbox.localapi.webhook import WebhookSender
+from bot.sandbox.zaloapi import errors
 from bot.sandbox.zaloapi.limits import ZaloLimits
 from bot.sandbox.zaloapi.state import ZaloBot
 from bot.sandbox.zaloapi.web import make_app
@@ -36,6 +38,8 @@ class ZaloLocalApi(LocalServer):
         self.clock = clock
         self.webhooks = WebhookSender(SECRET_HEADER, webhook_body)
         self.revoked: set[str] = set()
+        # Faults for tests: method → HTTP statuses to answer its next calls with, untouched (see fail_next).
+        self.failures: dict[str, list[int]] = {}
 
     # base_url: the Bot API is at `{base_url}<token>/<method>`, as at `https://bot-api.zaloplatforms.com/bot`.
 
@@ -48,6 +52,21 @@ class ZaloLocalApi(LocalServer):
         if state is None:
             state = self._bots[token] = ZaloBot(token, account_name=self.account_name, clock=self.clock)
         return state
+
+    def fail_next(self, method: str, status: int, count: int = 1) -> None:
+        """The next `count` calls of `method` (any bot) are refused with `status` and change nothing: 429
+        "Quota exceeded", 408 "Request timeout", a 5xx with its phrase… (`delay_answers` is the other
+        fault: applied, but answered late)."""
+        self.failures.setdefault(method, []).extend([status] * count)
+
+    def failure(self, method: str) -> dict | None:
+        """The error body for this call if a failure is queued for `method` (and takes it)."""
+        queued = self.failures.get(method)
+        if not queued:
+            return None
+        status = queued.pop(0)
+        described = {429: errors.QUOTA_EXCEEDED, 408: errors.REQUEST_TIMEOUT}
+        return {"ok": False, "error_code": status, "description": described.get(status) or HTTPStatus(status).phrase}
 
     def revoke(self, token: str) -> None:
         """From now on every call with `token` answers 401 (an expired or reset token)."""

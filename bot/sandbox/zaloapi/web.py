@@ -40,6 +40,9 @@ class ZaloApiHandler(JsonHandler):
         function = METHODS.get(name)
         if function is None:
             return self.reply(404, {"ok": False, "error_code": 404, "description": errors.NOT_FOUND})
+        failure = self.api.failure(name)
+        if failure is not None:
+            return self.reply(failure["error_code"], failure)
         result = await self.run_method(name, function, lambda params: Call(bot, params, self.api.limits,
                                                                            self.api.webhooks))
         if result is self.ANSWERED:
