@@ -21,7 +21,7 @@ Method = Callable[[Call], Awaitable[Any]]
 METHODS: dict[str, Method] = {}
 NO_RESULT = object()  # the answer is `{"ok": true}` alone
 
-_URL = re.compile(r"https?://[^/\s]+\S*")
+URL = re.compile(r"https?://[^/\s]+\S*")  # a photo, a webhook
 
 
 def method(name: str) -> Callable[[Method], Method]:
@@ -81,7 +81,7 @@ async def send_message(call: Call) -> dict:
 @method("sendPhoto")
 async def send_photo(call: Call) -> dict:
     photo = call.params.string("photo") or ""
-    if not _URL.fullmatch(photo):
+    if not URL.fullmatch(photo):
         raise bad_request(errors.PHOTO_INVALID)
     caption = _text(call, "caption", required=False)
     return _sent(call, _user(call), "photo", photo=photo, caption=caption)

@@ -19,10 +19,9 @@ from bot.sandbox.localapi.call import Call
 from bot.sandbox.localapi.state import Webhook
 from bot.sandbox.zaloapi import errors
 from bot.sandbox.zaloapi.errors import bad_request, error
-from bot.sandbox.zaloapi.methods import method
+from bot.sandbox.zaloapi.methods import URL, method
 
 DEFAULT_TIMEOUT = 30.0
-_URL = re.compile(r"https?://[^/\s]+\S*")
 _SECRET = re.compile(r"[\x21-\x7e]{8,256}")  # visible ASCII: it travels in an HTTP header
 
 
@@ -50,7 +49,7 @@ def _hook_json(call: Call) -> dict:
 async def set_webhook(call: Call) -> dict:
     bot, params = call.bot, call.params
     url = params.string("url") or ""
-    if not _URL.fullmatch(url):
+    if not URL.fullmatch(url):
         raise bad_request(errors.WEBHOOK_URL_INVALID)
     secret = params.string("secret_token") or ""
     if not _SECRET.fullmatch(secret):
