@@ -5,14 +5,10 @@ a real python-telegram-bot `Bot` and `Updater`."""
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
 
 import pytest
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
 import telegram
 from telegram import Update
 from telegram.error import BadRequest, Conflict
@@ -20,6 +16,7 @@ from telegram.ext import Updater
 
 from bot.sandbox.localapi import LocalBotApi
 from tests.fixtures.localapi import LOCALAPI_TOKEN
+from tests.fixtures.receiver import Receiver
 
 USER = 801
 
@@ -42,41 +39,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class Receiver:
-    """A webhook endpoint: records what it is sent; answers 500 to the first `fail_first` posts."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.attempts = 0
-        self.received: asyncio.Queue = asyncio.Queue()
-        self.server: tornado.httpserver.HTTPServer | None = None
-        self.url = ""
-
-    async def __aenter__(self) -> Receiver:
-        receiver = self
-
-        class Hook(tornado.web.RequestHandler):
-            def post(self) -> None:
-                receiver.attempts += 1
-                if receiver.attempts <= receiver.fail_first:
-                    self.set_status(500)
-                    return
-                receiver.received.put_nowait((dict(self.request.headers), json.loads(self.request.body)))
-
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-        self.server = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/hook", Hook)]))
-        self.server.add_sockets(sockets)
-        self.url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}/hook"
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.stop()
-        await self.server.close_all_connections()
-
-    async def next(self) -> tuple[dict, dict]:
-        return await asyncio.wait_for(self.received.get(), 5)
 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(localapi, localapi_bot, localapi_client, user):

@@ -1,5 +1,6 @@
-"""`shcb localapi`: the local Telegram Bot API server on its own, until Ctrl+C or SIGTERM — to run
-`shcb run` (or any Bot API client) without Telegram. Its requests are logged at DEBUG, tokens redacted."""
+"""`shcb localapi`: the local Telegram Bot API server on its own (`--zalo`: the local Zalo Bot Platform
+server), until Ctrl+C or SIGTERM — to run `shcb run` (or any Bot API client) without Telegram or Zalo.
+Its requests are logged at DEBUG, tokens redacted."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def add_parser(subparsers) -> None:
                         help=_("random network latency of each call in milliseconds, e.g. 20-60 (the "
                                "default) or 0 for none"))
     parser.add_argument("--seed", type=int, default=None, help=_("seed of the random latency (repeatable runs)"))
+    parser.add_argument("--zalo", action="store_true",
+                        help=_("serve the Zalo Bot Platform API instead of Telegram's (--bot-username is then "
+                               "the bot's account name)"))
     parser.set_defaults(func=run)
 
 
@@ -58,12 +62,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from bot.sandbox.localapi import Limits, LocalBotApi, Network
+    from bot.sandbox.localapi import Network
 
     low, high = args.latency_ms
-    server = LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits),
-                         bot_username=args.bot_username,
-                         network=Network(low / 1000, high / 1000, seed=args.seed))
+    network = Network(low / 1000, high / 1000, seed=args.seed)
+    server = _zalo_server(args, network) if args.zalo else _telegram_server(args, network)
     try:
         await server.start()
     except OSError as error:
@@ -74,7 +77,36 @@ async def _serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    print(_("Local Telegram Bot API server listening on {url}").format(url=server.base_url.removesuffix("/bot")))
+    (_zalo_banner if args.zalo else _telegram_banner)(server, args)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    print(_("Local Zalo server stopped.") if args.zalo else _("Local Bot API server stopped."), flush=True)
+    return 0
+
+
+def _telegram_server(args: argparse.Namespace, network):
+    from bot.sandbox.localapi import Limits, LocalBotApi
+
+    return LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits),
+                       bot_username=args.bot_username, network=network)
+
+
+def _zalo_server(args: argparse.Namespace, network):
+    from bot.sandbox.zaloapi import ZaloLimits, ZaloLocalApi
+
+    return ZaloLocalApi(host=args.host, port=args.port, limits=ZaloLimits(enabled=not args.no_limits),
+                        account_name=args.bot_username, network=network)
+
+
+def _latency_line(args: argparse.Namespace) -> str:
+    low, high = args.latency_ms
+    return _("Network latency per call: {low:g}-{high:g} ms.").format(low=low, high=high)
+
+
+def _telegram_banner(server, args: argparse.Namespace) -> None:
+    print(_("Local Telegram Bot API server listening on {url}").format(url=server.origin))
     print(_("To run the bot against it, put in config.toml:"))
     print("  [telegram]")
     print(f'  base_url = "{server.base_url}"')
@@ -83,12 +115,22 @@ async def _serve(args: argparse.Namespace) -> int:
             "e.g. SHCB_TELEGRAM_TOKEN=123456:LOCAL shcb run"))
     print(_("Chat as a user over HTTP at {url}/<token>/… (bot.sandbox.localapi.LocalApiClient), or simply use "
             "`shcb shell`, which starts its own server and bot.").format(url=server.user_url))
-    print(_("Network latency per call: {low:g}-{high:g} ms.").format(low=low, high=high))
+    print(_latency_line(args))
     print(_("Flood control (429 Too Many Requests) is off. Press Ctrl+C to stop.") if args.no_limits
           else _("Flood control (429 Too Many Requests) is on. Press Ctrl+C to stop."), flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
-    print(_("Local Bot API server stopped."), flush=True)
-    return 0
+
+
+def _zalo_banner(server, args: argparse.Namespace) -> None:
+    limits = server.limits
+    print(_("Local Zalo Bot Platform server listening on {url}").format(url=server.origin))
+    print(_("To run the bot against it, put in config.toml:"))
+    print("  [zalo]")
+    print(f'  base_url = "{server.base_url}"')
+    print(_("Any token of the form <digits>:<letters> is accepted; each token is a separate bot."))
+    print(_("Chat as a Zalo user over HTTP at {url}/<token>/… (bot.sandbox.zaloapi.ZaloApiClient).").format(
+        url=server.user_url))
+    print(_latency_line(args))
+    print(_("The quota (429 Quota exceeded) is off. Press Ctrl+C to stop.") if args.no_limits
+          else _("The quota (429 Quota exceeded) is on: {per_chat} message a second to one person, {total} a "
+                 "second in all. Press Ctrl+C to stop.").format(per_chat=limits.per_chat_count,
+                                                               total=limits.global_count), flush=True)

@@ -65,7 +65,12 @@ class BotMessage:
         return None
 
 
-class LocalApiClient:
+class UserSideClient:
+    """The HTTP of a local server's user side (`/_user/<token>/<name>`, POST JSON); a refusal raises
+    `error`. Shared by the Telegram and the Zalo clients."""
+
+    error: type[Exception] = LocalApiError
+
     def __init__(self, user_url: str, token: str, *, timeout: float = 10.0) -> None:
         self._base = f"{user_url.rstrip('/')}/{token}"
         self._timeout = timeout
@@ -77,10 +82,22 @@ class LocalApiClient:
         try:
             data = response.json()
         except ValueError:
-            raise LocalApiError(f"{name}: HTTP {response.status_code}") from None
+            raise self.error(f"{name}: HTTP {response.status_code}") from None
         if not data.get("ok"):
-            raise LocalApiError(f"{name}: {data.get('description')}")
+            raise self.error(f"{name}: {data.get('description')}")
         return data["result"]
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+
+class LocalApiClient(UserSideClient):
 
     async def create_user(self, user_id: int, first_name: str, last_name: str | None = None,
                           username: str | None = None, language_code: str | None = "vi",
@@ -161,12 +178,3 @@ class LocalApiClient:
 
     async def users(self) -> list[dict]:
         return await self._call("users")
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> LocalApiClient:
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()

@@ -1,0 +1,69 @@
+"""Getting updates from the local Zalo server: getUpdates answers one update (no update_id) and takes
+it, waits up to `timeout` and then answers 408, and the user side knows when the bot has taken an
+update (`fetched`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.fixtures.zaloapi import polls, until, zalo, zalo_bot, zalo_users  # noqa: F401  (fixtures)
+
+
+async def test_get_updates_answers_one_update_then_the_next(zalo_bot, zalo_users, clock):
+    uid = await zalo_users.create_user("Lê Văn Cường")
+    first = await zalo_users.send_text(uid, "một")
+    await zalo_users.send_text(uid, "hai")
+    update = await zalo_bot.ok("getUpdates", timeout=1)
+    assert update == {
+        "event_name": "message.text.received",
+        "message": {
+            "from": {"id": uid, "display_name": "Lê Văn Cường", "is_bot": False},
+            "chat": {"id": uid, "chat_type": "PRIVATE"},
+            "text": "một", "message_id": first["message_id"], "date": int(clock.now().timestamp() * 1000),
+        },
+    }
+    assert (await zalo_bot.ok("getUpdates", timeout=1))["message"]["text"] == "hai"
+
+
+async def test_a_long_poll_with_nothing_answers_408_after_its_timeout(zalo_bot):
+    started = time.monotonic()
+    status, body = await zalo_bot.call("getUpdates", how="form", timeout="0.3")
+    assert (status, body) == (408, {"ok": False, "error_code": 408, "description": "Request timeout"})
+    assert 0.3 <= time.monotonic() - started < 2
+
+
+async def test_a_waiting_long_poll_answers_as_soon_as_a_user_writes(zalo, zalo_bot, zalo_users):
+    uid = await zalo_users.create_user("An")
+    poll = asyncio.ensure_future(zalo_bot.ok("getUpdates", timeout=10))
+    await until(lambda: polls(zalo) == 1)
+    started = time.monotonic()
+    sent = await zalo_users.send_text(uid, "có ai không")
+    update = await asyncio.wait_for(poll, 5)
+    assert update["message"]["message_id"] == sent["message_id"]
+    assert time.monotonic() - started < 2
+
+
+async def test_fetched_tells_when_the_bot_has_taken_an_update(zalo_bot, zalo_users):
+    uid = await zalo_users.create_user("An")
+    sent = await zalo_users.send_text(uid, "một")
+    assert (await zalo_users.fetched(sent["update"], timeout=0.1)) == {"update": 1, "fetched": False, "taken": 0}
+    await zalo_bot.ok("getUpdates", timeout=1)
+    assert (await zalo_users.fetched(timeout=1)) == {"update": 1, "fetched": True, "taken": 1}
+
+
+async def test_an_image_a_sticker_and_an_unsupported_message_make_their_events(zalo_bot, zalo_users):
+    uid = await zalo_users.create_user("An")
+    await zalo_users.send_image(uid, "https://example.invalid/bien-ban.jpg", caption="biên bản")
+    await zalo_users.send_sticker(uid, "0e078a2fb66a5f34067b")
+    await zalo_users.send_unsupported(uid)
+    image, sticker, unsupported = [(await zalo_bot.ok("getUpdates", timeout=1)) for _ in range(3)]
+    assert image["event_name"] == "message.image.received"
+    assert (image["message"]["photo"], image["message"]["caption"]) == ("https://example.invalid/bien-ban.jpg",
+                                                                        "biên bản")
+    assert "text" not in image["message"]
+    assert (sticker["event_name"], sticker["message"]["sticker"]) == ("message.sticker.received",
+                                                                      "0e078a2fb66a5f34067b")
+    assert unsupported["event_name"] == "message.unsupported.received"
+    assert not {"text", "photo", "sticker", "caption"} & set(unsupported["message"])
+    assert [m.kind for m in await zalo_users.chat(uid)] == ["image", "sticker", "unsupported"]
