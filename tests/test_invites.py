@@ -57,8 +57,8 @@ async def test_an_invite_is_valid_seven_days_then_expired(db, clock):
 
 async def test_an_invite_is_used_once_only(db, clock):
     person_id = await _person(db)
-    first = await accounts.ensure(db, external_id=501, chat_id=501, at="t")
-    second = await accounts.ensure(db, external_id=502, chat_id=502, at="t")
+    first = await accounts.ensure(db, external_id=501, chat_id=501, at="t", platform=accounts.TELEGRAM)
+    second = await accounts.ensure(db, external_id=502, chat_id=502, at="t", platform=accounts.TELEGRAM)
     now = clock.now()
     async with db.transaction() as conn:
         invite = await invites.create(conn, person_id=person_id, created_by=None, created_at=codec.instant(now),
