@@ -61,7 +61,8 @@ def leader_cell(actor: common.Actor) -> Unit | None:
 
 async def _plan(ctx: AppContext, cell: Unit, period: str, moves: dict | None = None):
     """(facts, this cell's planned reminders) for the month, with `moves` replacing the recorded ones."""
-    facts, _directory = await load(ctx.db, [period], ward_ids=[cell.parent_id], with_guidance=False)
+    facts, _directory = await load(ctx.db, [period], both_channels=ctx.config.delivery.both_channels,
+                                   ward_ids=[cell.parent_id], with_guidance=False)
     if moves is not None:
         facts = replace(facts, moves={**facts.moves, **moves})
     rules_cell = next(c for c in facts.cells if c.id == cell.id)
