@@ -55,11 +55,11 @@ _TYPED_SEPARATORS = re.compile(r"[\s\-_.]+")
 def typed_code(text: str, *, loose: bool = False) -> str | None:
     """The invite code in a message typed by hand (Zalo), spaces, dashes and case aside: a word made only
     of the code alphabet, of the code's length — or, when the person was asked for a code (`loose`), any
-    4 to 20 plain letters and digits, so that a mistyped code is answered as a wrong code. None otherwise."""
+    6 to 16 plain letters and digits, so that a mistyped code is answered as a wrong code. None otherwise."""
     word = _TYPED_SEPARATORS.sub("", text.strip()).upper()
     if len(word) == CODE_LENGTH and all(c in ALPHABET for c in word):
         return word
-    if loose and 4 <= len(word) <= 20 and word.isascii() and word.isalnum():
+    if loose and 6 <= len(word) <= 16 and word.isascii() and word.isalnum():
         return word
     return None
 
