@@ -1,14 +1,16 @@
 """Joining: `/start`, sharing one's own phone number, or `/start <invite code>`; on Zalo, the invite code.
 
 An unknown account gets a short greeting and one button that shares the phone (Telegram's contact
-request). Zalo shares no verified phone: there /start, or anything an unknown account sends, asks for the
-invite code the ward gave them (`shcb invite`, the ward's menu), and sending it is `/start <code>`. One
-person may join on both platforms: each has its own account, and an invite moves the person's account of
-that platform only. The shared contact counts only when it is the sender's own; its phone, normalised, is looked up
+request). The shared contact counts only when it is the sender's own; its phone, normalised, is looked up
 in the roster; what follows is decided by `bot.rules.access.judge_join`. On a match the account is
 linked, the person is greeted by name with their role and cell or ward, and sees their menu and command
 list. A refusal says whom to ask, is audited, and — when the phone is a known person's (inactive, or
 linked to another account) — the ward staff of that person's ward are told through the outbox.
+
+Zalo shares no verified phone: there /start, or anything an unknown account sends, asks for the invite
+code the ward gave them (`shcb invite`, the ward's menu); typing it is `/start <code>`. One person may join
+on both platforms: each has its own account, and an invite moves the person's account of its own platform
+only.
 
 Until they join, whatever else someone sends gets a hint: press the button (a join in progress), or
 /start. /help, /language and /cancel work before joining too (handlers/menu.py).
@@ -30,7 +32,7 @@ from bot.rules import access
 from bot.rules.access import JoinOutcome
 from bot.rules.phone import display_phone, mask_phone, normalize_phone
 from handlers import common, invite_flow, menu, replace_secretary
-from storage import accounts, codec, drafts, invites, org, outbox
+from storage import accounts, audit, codec, drafts, invites, org, outbox
 from storage.org import Person, Unit
 from storage.outbox import OutgoingMessage
 
@@ -315,12 +317,22 @@ async def _ward_notices(ctx: AppContext, ward: Unit, person: Person, outcome: Jo
 
 async def join_by_code(update: Update, context: Any, actor: common.Actor, code: str) -> None:
     ctx = ctx_of(context)
+    _ = actor.t.gettext
+    since = codec.instant(ctx.clock.now() - access.WRONG_CODES_WINDOW)
+    wrong = await audit.wrong_codes(ctx.db, platform=actor.platform, external_id=update.effective_user.id,
+                                    since=since)
+    if not actor.linked and not access.may_try_a_code(wrong):
+        await common.record_audit(ctx, update, actor, "join.refused",
+                                  detail={"reason": "too_many_codes", "via": "invite", "code": code[:4] + "…",
+                                          "account": _display_name(update) or ""})
+        await common.reply(update, _("Too many wrong invite codes were sent from this account today. Please "
+                                     "try again tomorrow, or ask your ward's party committee office for help."))
+        return
     invite = await invites.get_by_code(ctx.db, code)
     facts = None
     if invite is not None:
         facts = access.InviteFacts(expires_at=codec.parse_instant(invite.expires_at), used=invite.used_at is not None)
     status = access.invite_status(facts, ctx.clock.now())
-    _ = actor.t.gettext
     if status is not access.InviteStatus.VALID:
         person = await org.get_person(ctx.db, invite.person_id) if invite else None
         unit_id = await _primary_unit(ctx, person.id) if person else None

@@ -203,3 +203,26 @@ async def test_both_channels_get_a_copy_and_the_receipt_counts_once(e2e, zalo):
     report = await delivery.report(e2e.ctx, guidance_id)
     # Two copies went out to the one joined recipient: counted as one person sent to, one who received.
     assert (report.progress.total.sent, report.progress.total.received) == (1, 1)
+
+
+async def test_wrong_codes_are_limited_per_account_and_day(e2e):
+    member = next(p for p in await e2e.people("member", ward=WARD, cell=CELL) if p.phone)
+    _person, invite, _places = await create_invite(e2e.db, member.phone, e2e.clock)
+    on_zalo(e2e)
+    u = await stranger(e2e, 621, language="en")
+    await u.send("/start")
+    await u.reply()
+    for n in range(5):
+        await u.send(f"WRNGCODE{n}")
+        assert (await u.reply()).text.startswith(en("This invite code is not valid.").split(".")[0])
+    await u.send(invite.code)            # even the right one, after five wrong ones: tomorrow
+    assert (await u.reply()).text == en("Too many wrong invite codes were sent from this account today. Please "
+                                        "try again tomorrow, or ask your ward's party committee office for help.")
+    assert (await invites.get_by_code(e2e.db, invite.code)).used_at is None
+    assert (await audit_actions(e2e, "join.refused"))[-1].detail["reason"] == "too_many_codes"
+    other = await stranger(e2e, 622)     # another account is not held back
+    await other.send(invite.code)
+    assert member.full_name in (await other.reply()).text
+    e2e.clock.advance(timedelta(days=1, minutes=1))
+    await u.send("WRNGCODE9")            # a day later the account may try again
+    assert (await u.reply()).text.startswith(en("This invite code is not valid.").split(".")[0])
