@@ -268,11 +268,12 @@ async def _on_confirm(update: Update, context: Any, actor: common.Actor) -> None
     if queued:
         ctx.wake_sender()
     await _drop_buttons(update)
-    for person in (new, old):  # their menus and command lists change now, not at their next message
+    # Their Telegram command lists change now, not at their next message — when this is the Telegram bot
+    # (Zalo has no command lists; done from Zalo, the periodic check updates them within minutes).
+    for person in (new, old) if actor.platform == accounts.TELEGRAM else ():
         account = await accounts.get_for_person(ctx.db, person.id, platform=accounts.TELEGRAM) if person else None
-        if account is not None:   # (command lists are Telegram's; the Telegram bot sets them)
-            telegram_bot = context.application.bot_data.get("channels", {}).get(accounts.TELEGRAM, context.bot)
-            await menu.publish_for(telegram_bot, ctx, await common.load_actor(
+        if account is not None:
+            await menu.publish_for(context.bot, ctx, await common.load_actor(
                 ctx, int(account.external_id), platform=accounts.TELEGRAM))
     await common.reply(update, _("Done: comrade {new} is now the secretary of cell {cell}.").format(
         new=new.full_name, cell=cell.name), reply_markup=menu.menu_keyboard(actor))
