@@ -120,7 +120,7 @@ async def prepare(directory: Path, server: ServerProcess):
     for person, _membership in leaders:
         user_id = 10_000_000 + person.id
         await api.create_user(user_id, person.full_name.split()[-1], started=True)
-        await accounts.link(db, external_id=user_id, chat_id=user_id, person_id=person.id, at=at)
+        await accounts.link(db, external_id=user_id, chat_id=user_id, person_id=person.id, at=at, platform=accounts.TELEGRAM)
     await api.close()
     return AppContext(config=config, db=db, clock=clock), len({p.id for p, _m in leaders}), leaders
 

@@ -1,7 +1,8 @@
 """What every handler needs about the person behind an update, taken from the database each time.
 
 For each update, before any feature sees it, `_preload` (handler group PRELOAD_GROUP, before the fallback's
-check) reads the account of the Telegram user, the person it is linked to, their current memberships,
+check) reads the account of the chat user on this Application's platform (`platform_of`: Telegram or
+Zalo), the person it is linked to, their current memberships,
 their conversation draft and their language, into an `Actor`. Handlers get it with `await actor_for(update,
 context)`. Because it is loaded per update, a role ended by a roster re-import a second ago is already gone
 (every action re-checks the database); and because it is loaded before the fallback asks "would any
@@ -23,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
 from bot.core import i18n
-from bot.core.context import AppContext, ctx_of
+from bot.core.context import AppContext, ctx_of, platform_of
 from bot.rules import access
 from storage import accounts, audit, codec, drafts, org
 from storage.db import track_commits
@@ -56,6 +57,7 @@ class Actor:
     draft: Draft | None = None
     language: str = i18n.DEFAULT_LANGUAGE
     switch: drafts.Switch | None = None  # a "continue or start the other one?" question waiting
+    platform: str = accounts.TELEGRAM    # the channel this update came on (platform_of)
 
     @property
     def linked(self) -> bool:
@@ -101,11 +103,13 @@ def telegram_language(update: Update) -> str | None:
     return short if short in i18n.LANGUAGES else None
 
 
-async def load_actor(ctx: AppContext, user_id: int | None, telegram_code: str | None = None) -> Actor:
+async def load_actor(ctx: AppContext, user_id: int | None, telegram_code: str | None = None, *,
+                     platform: str) -> Actor:
     default = ctx.config.locale.default
     if user_id is None:
-        return Actor(None, None, None, language=choose_language(None, None, telegram_code, default))
-    account = await accounts.get_by_external(ctx.db, user_id)
+        return Actor(None, None, None, language=choose_language(None, None, telegram_code, default),
+                     platform=platform)
+    account = await accounts.get_by_external(ctx.db, user_id, platform=platform)
     person = None
     if account is not None and account.person_id is not None:
         person = await org.get_person(ctx.db, account.person_id)
@@ -119,7 +123,7 @@ async def load_actor(ctx: AppContext, user_id: int | None, telegram_code: str | 
     draft = await drafts.load(ctx.db, account.id) if account is not None else None
     switch = await drafts.pending_switch(ctx.db, account.id) if draft is not None else None
     return Actor(user_id, account, person, memberships, units, scope, draft,
-                 choose_language(person, account, telegram_code, default), switch)
+                 choose_language(person, account, telegram_code, default), switch, platform)
 
 
 def _cache(application: Application) -> OrderedDict:
@@ -128,11 +132,25 @@ def _cache(application: Application) -> OrderedDict:
 
 async def _preload(update: Update, context: Any) -> None:
     user = update.effective_user
-    actor = await load_actor(ctx_of(context), user.id if user else None, user.language_code if user else None)
+    ctx = ctx_of(context)
+    actor = await load_actor(ctx, user.id if user else None, user.language_code if user else None,
+                             platform=platform_of(context))
     cache = _cache(context.application)
     cache[update.update_id] = actor
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
+    if actor.person is not None and actor.account is not None:
+        await _note_channel(ctx, actor.account)
+
+
+async def _note_channel(ctx: AppContext, account: Account) -> None:
+    """A person on two channels writing from the one they had not used last: that one becomes where the
+    bot writes to them. Only a hint for routing: a busy database does not hold up the update for it."""
+    try:
+        if accounts.used_before_another(account, await accounts.of_person(ctx.db, account.person_id)):
+            await accounts.touch(ctx.db, account.id, now_instant(ctx))
+    except Exception:
+        log.warning("the channel last used by account %s was not recorded", account.id, exc_info=True)
 
 
 def install(application: Application) -> None:
@@ -164,26 +182,20 @@ async def actor_for(update: Update, context: Any, *, fresh: bool = False) -> Act
         if cached is not None:
             return cached
     user = update.effective_user
-    actor = await load_actor(ctx_of(context), user.id if user else None, user.language_code if user else None)
+    actor = await load_actor(ctx_of(context), user.id if user else None, user.language_code if user else None,
+                             platform=platform_of(context))
     _cache(context.application)[update.update_id] = actor
     return actor
 
 
-async def current_person(update: Update, ctx_or_context: Any) -> tuple[Person, frozenset[str]] | None:
+async def current_person(update: Update, context: Any) -> tuple[Person, frozenset[str]] | None:
     """(person, current roles) of a linked, active person; None otherwise."""
-    actor = await _actor_from(update, ctx_or_context)
+    actor = await actor_for(update, context)
     return (actor.person, actor.roles) if actor.active else None
 
 
-async def translator_for(update: Update, ctx_or_context: Any) -> i18n.Translator:
-    return (await _actor_from(update, ctx_or_context)).t
-
-
-async def _actor_from(update: Update, ctx_or_context: Any) -> Actor:
-    if isinstance(ctx_or_context, AppContext):
-        user = update.effective_user
-        return await load_actor(ctx_or_context, user.id if user else None, user.language_code if user else None)
-    return await actor_for(update, ctx_or_context)
+async def translator_for(update: Update, context: Any) -> i18n.Translator:
+    return (await actor_for(update, context)).t
 
 
 # --- Filters on the preloaded actor (usable in any handler's filters) --------------------------------
@@ -245,16 +257,16 @@ def now_instant(ctx: AppContext) -> str:
     return codec.instant(ctx.clock.now())
 
 
-async def record_audit(ctx: AppContext, update: Update, actor: Actor | None, action: str, *, target=None,
+async def record_audit(ctx: AppContext, update: Update, actor: Actor, action: str, *, target=None,
                        unit_id: int | None = None, subject_person_id: int | None = None,
                        detail: dict | None = None) -> None:
-    """An audit entry for what this update's user did (in `target`'s transaction when it is a
-    connection)."""
+    """An audit entry for what this update's user did, from which platform's account (in `target`'s
+    transaction when it is a connection)."""
     user = update.effective_user
     await audit.record(
         target or ctx.db, at=now_instant(ctx), action=action,
-        actor_person_id=actor.person.id if actor and actor.person else None,
-        platform=accounts.TELEGRAM, actor_external_id=user.id if user else None, unit_id=unit_id,
+        actor_person_id=actor.person.id if actor.person else None,
+        platform=actor.platform, actor_external_id=user.id if user else None, unit_id=unit_id,
         subject_person_id=subject_person_id, detail=detail,
     )
 
@@ -280,8 +292,11 @@ async def ask_to_join(update: Update, actor: Actor) -> None:
     if actor.linked and not actor.active:
         text = _("Your name is no longer on your ward's list, so this is not available. "
                  "Please ask your ward's party committee office.")
-    else:
+    elif actor.platform == accounts.TELEGRAM:
         text = _("You have not joined yet. Please send /start and share your phone number first.")
+    else:  # no contact sharing elsewhere (Zalo): joining is by the ward's invite code
+        text = _("You have not joined yet. Please send the invite code your ward's party committee office "
+                 "gave you.")
     await notify(update, text)
 
 

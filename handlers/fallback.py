@@ -19,7 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.core import i18n
-from bot.core.context import AppContext, ctx_of
+from bot.core.context import AppContext, ctx_of, platform_of
 from storage import accounts, org
 from storage.db import commits_tracked, is_busy
 
@@ -56,13 +56,14 @@ async def _check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         untaken.add(update.update_id)
 
 
-async def _translator(update: Update, ctx: AppContext) -> i18n.Translator:
+async def _translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i18n.Translator:
     """The person's language when the account is linked, else the language of their Telegram app."""
+    ctx = ctx_of(context)
     user = update.effective_user
     if user is None:
         return i18n.get(ctx.config.locale.default)
     try:
-        account = await accounts.get_by_external(ctx.db, user.id)
+        account = await accounts.get_by_external(ctx.db, user.id, platform=platform_of(context))
         if account and account.person_id is not None:
             person = await org.get_person(ctx.db, account.person_id)
             if person:
@@ -88,10 +89,10 @@ async def _answer_untaken(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return  # the bot lives in private chats; it does not chatter in groups
     ctx = ctx_of(context)
     if update.callback_query:
-        _ = (await _translator(update, ctx)).gettext
+        _ = (await _translator(update, context)).gettext
         await update.callback_query.answer(_("This button is no longer active. Send /menu to see what you can do."))
     elif update.message:
-        _ = (await _translator(update, ctx)).gettext
+        _ = (await _translator(update, context)).gettext
         await update.message.reply_text(_("Sorry, I did not understand. Send /menu to see what you can do."))
     # Edits, reactions, membership changes and the like need no answer.
 
@@ -119,7 +120,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         told.clear()
     told.add(update_id)
     try:
-        _ = (await _translator(update, ctx_of(context))).gettext
+        _ = (await _translator(update, context)).gettext
         if saved:  # (whatever failed, busy or not: what was saved stays saved)
             text = _("Sorry, something went wrong on our side after your action was saved, so this answer is "
                      "incomplete. Please do not repeat it: send /menu to see where things stand.")

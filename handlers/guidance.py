@@ -30,10 +30,11 @@ from bot.core.i18n import N_
 from bot.rules import access
 from bot.rules import guidance as rules
 from bot.rules.text_split import visible_text
+from bot.delivery import routing
 from bot.delivery.sender import send_now
 from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
-from storage import accounts, codec, drafts, org
+from storage import codec, drafts, org
 from storage import guidance as store
 from storage.guidance import Attachment
 
@@ -343,7 +344,7 @@ async def _preview(update: Update, ctx: AppContext, actor: common.Actor, data: d
     await _save(ctx, actor, PREVIEW, data)
     await send_now(ctx, update.get_bot(), update.effective_chat.id, payload)
     recipients = await delivery.recipients_for(ctx, [c.id for c in cells], data["audience"])
-    joined = await accounts.for_people(ctx.db, [r.person_id for r in recipients])
+    joined = await routing.accounts_of(ctx, [r.person_id for r in recipients])
     missing = [r.person_id for r in recipients if r.person_id not in joined]
     lines = [_("Above is the preview, exactly as each recipient will receive it."),
              t.ngettext("It will go to {n} person in {cells} cells of {scope}, for {month}.",

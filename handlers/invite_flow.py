@@ -23,7 +23,7 @@ from bot.rules.phone import mask_phone, normalize_phone
 from bot.rules.text import fold
 from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
-from storage import accounts, codec, drafts, invites, org
+from storage import codec, drafts, invites, org
 
 FLOW = "onboarding.invite"
 MAX_SHOWN = 8
@@ -140,7 +140,7 @@ async def on_button(update: Update, context: Any) -> None:
         expires_at=codec.instant(access.invite_expiry(now)),
         unit_id=memberships[0].unit_id if memberships else None,
         detail={"via": "chat", "phone": mask_phone(person.phone)},
-        platform=accounts.TELEGRAM, actor_external_id=update.effective_user.id)
+        platform=actor.platform, actor_external_id=update.effective_user.id)
     await drafts.clear(ctx.db, actor.account.id)
     await _drop_buttons(update)
     t = actor.t

@@ -31,7 +31,7 @@ from bot.rules.text import fold
 from handlers import common, menu, menu_registry, recommendation_people, recommendation_texts
 from handlers.menu_registry import MenuItem
 from handlers.roll_call import closed_text, correctable, keyboard, leader_of, led_cells, length_line, show, stale
-from storage import accounts, audit, codec, drafts, meetings, org, roll_calls
+from storage import audit, codec, drafts, meetings, org, roll_calls
 from storage.org import Unit
 
 log = logging.getLogger(__name__)
@@ -441,7 +441,7 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
                                            expected_rev=None if overwrite else data["base_rev"])
         if saved:
             await audit.record(conn, at=at, action="meeting.recorded", actor_person_id=actor.person.id,
-                               platform=accounts.TELEGRAM, actor_external_id=update.effective_user.id,
+                               platform=actor.platform, actor_external_id=update.effective_user.id,
                                unit_id=data["cell"], detail={"month": data["month"], "kind": fields["kind"],
                                                              "overwrote": bool(overwrite)})
             await drafts.clear(conn, actor.account.id)

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
+from bot.delivery import routing
 from bot.core.i18n import N_
 from bot.reminders.texts import month_name
 from bot.rules import access, attendance, schedule
@@ -23,7 +24,7 @@ from handlers import common, menu, menu_registry
 from handlers.meeting_common import keyboard
 from handlers.meeting_record import OPEN
 from handlers.menu_registry import MenuItem
-from storage import accounts, audit, drafts, meetings, org, outbox, roll_calls
+from storage import audit, drafts, meetings, org, outbox, roll_calls
 from storage.org import Unit
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ async def reopen(update: Update, context: Any, meeting_id: int | None) -> None:
     async with ctx.db.transaction() as conn:
         await meetings.reopen(conn, meeting_id=record.meeting_id, until=until, by=actor.person.id, at=at)
         await audit.record(conn, at=at, action="meeting.reopened", actor_person_id=actor.person.id,
-                           platform=accounts.TELEGRAM, actor_external_id=update.effective_user.id, unit_id=cell.id,
+                           platform=actor.platform, actor_external_id=update.effective_user.id, unit_id=cell.id,
                            detail={"month": record.month, "until": until.isoformat()})
         queued = await outbox.enqueue(conn, notices, at=at) if notices else 0
         await drafts.clear(conn, actor.account.id)
@@ -147,15 +148,13 @@ async def reopen(update: Update, context: Any, meeting_id: int | None) -> None:
 async def _reopen_notices(ctx: AppContext, cell: Unit, month: str, until, actor: common.Actor) -> list:
     leaders = {p.id: p for p, _m in await org.current_members(ctx.db, [cell.id], org.CELL_LEADERS)}
     found = []
-    for person_id, account in (await accounts.for_people(ctx.db, leaders)).items():
-        if account.unreachable:
-            continue
+    for person_id, account in routing.each(await routing.reachable(ctx, leaders)):
         t = i18n.get(leaders[person_id].language)
         text = t.gettext("Comrade {name} has reopened the {month} meeting record of cell {cell} for corrections "
                          "until {until}.").format(name=actor.person.full_name, month=month_name(t, month),
                                                   cell=cell.name, until=t.format_date(until, "long"))
         found.append(outbox.OutgoingMessage(
-            kind="notice", chat_id=account.chat_id, person_id=person_id,
+            kind="notice", chat_id=account.chat_id, person_id=person_id, platform=account.platform,
             payload={"text": text, "buttons": [[{"text": t.gettext("📝 The meeting record"),
                                                  "callback_data": f"{OPEN}{cell.id}:{month}"}]]},
             ref=f"record-reopened:{cell.id}:{month}",

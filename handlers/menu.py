@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.core import i18n
-from bot.core.context import AppContext, ctx_of
+from bot.core.context import AppContext, ctx_of, platform_of
 from bot.core.i18n import N_
 from bot.rules import access
 from bot.rules import commands as command_rules
@@ -177,7 +177,9 @@ async def sync_all_chats(application: Application) -> int:
     published = await command_lists.published(ctx.db)
     default = ctx.config.locale.default
     changed = 0
-    for account, person, holdings in await command_lists.linked_holdings(ctx.db):
+    if platform_of(application) != accounts.TELEGRAM:
+        return 0   # command lists are Telegram's (Zalo has no command menu)
+    for account, person, holdings in await command_lists.linked_holdings(ctx.db, platform=accounts.TELEGRAM):
         actor = common.Actor(int(account.external_id), account, person,
                              scope=access.scope_of(holdings, active=person.active),
                              language=common.choose_language(person, account, None, default))
@@ -202,8 +204,8 @@ async def publish_for(bot, ctx: AppContext, actor: common.Actor, *,
     that changed since the chat's last list (a roster import, a replaced secretary) are audited as
     'account.roles_updated'."""
     account = actor.account
-    if account is None or account.person_id is None:
-        return False
+    if account is None or account.person_id is None or account.platform != accounts.TELEGRAM:
+        return False   # (Zalo has no command menu)
     listed = command_list(actor.language, actor.roles if actor.active else None)
     signature = _signature(actor.language, listed)
     roles = _roles_text(actor)
@@ -316,7 +318,7 @@ async def toggle_language(update: Update, context: Any) -> None:
     else:
         account = actor.account or await accounts.ensure(
             ctx.db, external_id=user.id, chat_id=update.effective_chat.id, at=common.now_instant(ctx),
-            language=new)
+            language=new, platform=actor.platform)
         await accounts.set_language(ctx.db, account.id, new)
     actor = await common.actor_for(update, context, fresh=True)
     _ = actor.t.gettext

@@ -1,4 +1,4 @@
-"""Joining: `/start`, sharing one's own phone number, or `/start <invite code>`.
+"""Joining: `/start`, sharing one's own phone number, or `/start <invite code>`; on Zalo, the invite code.
 
 An unknown account gets a short greeting and one button that shares the phone (Telegram's contact
 request). The shared contact counts only when it is the sender's own; its phone, normalised, is looked up
@@ -6,6 +6,11 @@ in the roster; what follows is decided by `bot.rules.access.judge_join`. On a ma
 linked, the person is greeted by name with their role and cell or ward, and sees their menu and command
 list. A refusal says whom to ask, is audited, and — when the phone is a known person's (inactive, or
 linked to another account) — the ward staff of that person's ward are told through the outbox.
+
+Zalo shares no verified phone: there /start, or anything an unknown account sends, asks for the invite
+code the ward gave them (`shcb invite`, the ward's menu); typing it is `/start <code>`. One person may join
+on both platforms: each has its own account, and an invite moves the person's account of its own platform
+only.
 
 Until they join, whatever else someone sends gets a hint: press the button (a join in progress), or
 /start. /help, /language and /cancel work before joining too (handlers/menu.py).
@@ -22,17 +27,19 @@ from telegram.ext import Application, BaseHandler, CommandHandler, MessageHandle
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
+from bot.delivery import routing
 from bot.rules import access
 from bot.rules.access import JoinOutcome
 from bot.rules.phone import display_phone, mask_phone, normalize_phone
 from handlers import common, invite_flow, menu, replace_secretary
-from storage import accounts, codec, drafts, invites, org, outbox
+from storage import accounts, audit, codec, drafts, invites, org, outbox
 from storage.org import Person, Unit
 from storage.outbox import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
 JOIN_FLOW = "onboarding.join"
+CODE_STEP = "code"   # (Zalo) waiting for the invite code
 # Commands that work before joining: handled by handlers/menu.py.
 _OPEN_COMMANDS = re.compile(r"^/(help|language|cancel)(@\w+)?(\s|$)", re.IGNORECASE)
 
@@ -50,11 +57,16 @@ def _display_name(update: Update) -> str | None:
     return f"{name} (@{user.username})" if user.username else name
 
 
-async def _ensure_account(update: Update, ctx: AppContext) -> accounts.Account:
+async def _ensure_account(update: Update, ctx: AppContext, actor: common.Actor) -> accounts.Account:
     user = update.effective_user
     return await accounts.ensure(ctx.db, external_id=user.id, chat_id=update.effective_chat.id,
                                  at=common.now_instant(ctx), language=common.telegram_language(update),
-                                 display_name=_display_name(update))
+                                 display_name=_display_name(update), platform=actor.platform)
+
+
+def _by_code(actor: common.Actor) -> bool:
+    """Whether this platform joins by invite code only (no contact sharing: Zalo)."""
+    return actor.platform != accounts.TELEGRAM
 
 
 # --- /start ------------------------------------------------------------------------------------------
@@ -75,7 +87,13 @@ async def start(update: Update, context: Any) -> None:
     if actor.linked:
         await _refuse_inactive_linked(update, context, actor)
         return
-    account = await _ensure_account(update, ctx)
+    account = await _ensure_account(update, ctx, actor)
+    if _by_code(actor):
+        await drafts.save(ctx.db, account.id, JOIN_FLOW, CODE_STEP, {}, at=common.now_instant(ctx))
+        await common.reply(update, _(
+            "Hello! I am the assistant for your party cell's monthly meeting.\n"
+            "To begin, please send the invite code your ward's party committee office gave you."))
+        return
     await drafts.save(ctx.db, account.id, JOIN_FLOW, "contact", {}, at=common.now_instant(ctx))
     await common.reply(update, _(
         "Hello! I am the assistant for your party cell's monthly meeting.\n"
@@ -122,7 +140,9 @@ async def on_contact(update: Update, context: Any) -> None:
 async def _judge_and_act(update: Update, context: Any, actor: common.Actor, person: Person | None,
                          phone: str | None, *, via: str, invite: invites.Invite | None = None) -> None:
     ctx = ctx_of(context)
-    holder = await accounts.get_for_person(ctx.db, person.id) if person is not None else None
+    # The person's account on this platform: joining here leaves their account on another platform be.
+    holder = (await accounts.get_for_person(ctx.db, person.id, platform=actor.platform)
+              if person is not None else None)
     outcome = access.judge_join(access.JoinFacts(
         own_contact=True,
         person_id=person.id if person else None,
@@ -162,7 +182,7 @@ async def _link(update: Update, context: Any, actor: common.Actor, person: Perso
                 via: str, invite: invites.Invite | None, previous: accounts.Account | None) -> None:
     ctx = ctx_of(context)
     user = update.effective_user
-    account = actor.account or await _ensure_account(update, ctx)
+    account = actor.account or await _ensure_account(update, ctx, actor)
     at = common.now_instant(ctx)
     unit_id = await _primary_unit(ctx, person.id)
     detail = {"via": via, "phone": mask_phone(person.phone)}
@@ -175,14 +195,14 @@ async def _link(update: Update, context: Any, actor: common.Actor, person: Perso
             await accounts.unlink(conn, previous.id)
             detail["previous_account"] = previous.external_id
         await accounts.link_in(conn, external_id=user.id, chat_id=update.effective_chat.id, person_id=person.id,
-                               at=at, display_name=_display_name(update))
+                               at=at, display_name=_display_name(update), platform=actor.platform)
         await drafts.clear(conn, account.id)
-        await common.record_audit(ctx, update, None, "account.linked", target=conn, unit_id=unit_id,
+        await common.record_audit(ctx, update, actor, "account.linked", target=conn, unit_id=unit_id,
                                   subject_person_id=person.id, detail=detail)
     # The language they were speaking to the bot becomes the person's.
     if actor.language != person.language:
         await org.set_language(ctx.db, person.id, actor.language, at)
-    log.info("account %s linked to person %s by %s", user.id, person.id, via)
+    log.info("%s account %s linked to person %s by %s", actor.platform, user.id, person.id, via)
     actor = await common.actor_for(update, context, fresh=True)
     await menu.publish_for(context.bot, ctx, actor, force=True)
     _ = actor.t.gettext
@@ -227,7 +247,7 @@ async def _refuse(update: Update, context: Any, actor: common.Actor, outcome: Jo
     keep_joining = outcome is JoinOutcome.FOREIGN_CONTACT
     at = common.now_instant(ctx)
     async with ctx.db.transaction() as conn:
-        await common.record_audit(ctx, update, actor if actor.linked else None, "join.refused", target=conn,
+        await common.record_audit(ctx, update, actor, "join.refused", target=conn,
                                   unit_id=unit_id, subject_person_id=person.id if person else None, detail=detail)
         queued = await outbox.enqueue(conn, notices, at=at) if notices else 0
         if actor.account is not None and not keep_joining:
@@ -262,15 +282,14 @@ async def _ward_notices(ctx: AppContext, ward: Unit, person: Person, outcome: Jo
     """One notice to each linked ward staff member of the ward, in their language; one per (attempt
     kind, person, account, staff member) however often it is tried."""
     staff = await org.current_members(ctx.db, [ward.id], roles=[access.WARD_STAFF])
-    linked = await accounts.for_people(ctx.db, [p.id for p, _m in staff])
+    linked = await routing.reachable(ctx, [p.id for p, _m in staff])
     user = update.effective_user
     unit_id = await _primary_unit(ctx, person.id)
     chain = await org.ancestors(ctx.db, unit_id) if unit_id else []
     cell = next((u for u in chain if u.kind == "cell"), None)
     notices = []
     for staff_person, _membership in staff:
-        account = linked.get(staff_person.id)
-        if account is None or account.unreachable:
+        if staff_person.id not in linked:
             continue
         t = i18n.get(staff_person.language)
         _ = t.gettext
@@ -285,10 +304,11 @@ async def _ward_notices(ctx: AppContext, ward: Unit, person: Person, outcome: Jo
                      "It was refused. If they have changed account, send them an invite from the menu.")
         text = text.format(account=_display_name(update) or str(user.id), name=person.full_name,
                            phone=mask_phone(person.phone), unit=where)
-        notices.append(OutgoingMessage(
+        notices += [OutgoingMessage(
             kind="notice", chat_id=account.chat_id, person_id=staff_person.id, payload={"text": text},
-            ref=f"join.refused:{person.id}",
-            dedup_key=f"join.refused:{_REASONS[outcome]}:{person.id}:{user.id}:{staff_person.id}"))
+            ref=f"join.refused:{person.id}", platform=account.platform,
+            dedup_key=f"join.refused:{_REASONS[outcome]}:{person.id}:{user.id}:{staff_person.id}")
+            for account in linked[staff_person.id]]
     return notices
 
 
@@ -297,16 +317,26 @@ async def _ward_notices(ctx: AppContext, ward: Unit, person: Person, outcome: Jo
 
 async def join_by_code(update: Update, context: Any, actor: common.Actor, code: str) -> None:
     ctx = ctx_of(context)
+    _ = actor.t.gettext
+    since = codec.instant(ctx.clock.now() - access.WRONG_CODES_WINDOW)
+    wrong = await audit.wrong_codes(ctx.db, platform=actor.platform, external_id=update.effective_user.id,
+                                    since=since)
+    if not actor.linked and not access.may_try_a_code(wrong):
+        await common.record_audit(ctx, update, actor, "join.refused",
+                                  detail={"reason": "too_many_codes", "via": "invite", "code": code[:4] + "…",
+                                          "account": _display_name(update) or ""})
+        await common.reply(update, _("Too many wrong invite codes were sent from this account today. Please "
+                                     "try again tomorrow, or ask your ward's party committee office for help."))
+        return
     invite = await invites.get_by_code(ctx.db, code)
     facts = None
     if invite is not None:
         facts = access.InviteFacts(expires_at=codec.parse_instant(invite.expires_at), used=invite.used_at is not None)
     status = access.invite_status(facts, ctx.clock.now())
-    _ = actor.t.gettext
     if status is not access.InviteStatus.VALID:
         person = await org.get_person(ctx.db, invite.person_id) if invite else None
         unit_id = await _primary_unit(ctx, person.id) if person else None
-        await common.record_audit(ctx, update, actor if actor.linked else None, "join.refused", unit_id=unit_id,
+        await common.record_audit(ctx, update, actor, "join.refused", unit_id=unit_id,
                                   subject_person_id=person.id if person else None,
                                   detail={"reason": f"invite_{status.value}", "via": "invite",
                                           "code": code[:4] + "…", "account": _display_name(update) or ""})
@@ -320,6 +350,8 @@ async def join_by_code(update: Update, context: Any, actor: common.Actor, code: 
         }[status]
         if actor.active:
             await common.reply(update, text, reply_markup=menu.menu_keyboard(actor))
+        elif _by_code(actor):
+            await common.reply(update, text)
         else:
             await common.reply(update, text + "\n" + _("You can also join by sharing your phone number: send /start."),
                                reply_markup=ReplyKeyboardRemove())
@@ -342,6 +374,16 @@ async def before_joining(update: Update, context: Any) -> None:
     _ = actor.t.gettext
     if update.callback_query is not None:
         await common.ask_to_join(update, actor)
+        return
+    if _by_code(actor) and not actor.linked:
+        code = invites.typed_code(update.effective_message.text or "", loose=actor.in_flow(JOIN_FLOW, CODE_STEP))
+        if code is not None:
+            await join_by_code(update, context, actor, code)
+        elif actor.in_flow(JOIN_FLOW):
+            await common.reply(update, _("Please send the invite code your ward's party committee office gave "
+                                         "you: 10 letters and digits, such as ABCD234XYZ."))
+        else:
+            await common.ask_to_join(update, actor)
         return
     if actor.in_flow(JOIN_FLOW):
         await common.reply(update, _("Please press the button below to share your phone number."),

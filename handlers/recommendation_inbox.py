@@ -31,7 +31,7 @@ from bot.rules import recommendations as rules
 from handlers import common, menu
 from handlers import recommendation_people as people
 from handlers import recommendation_texts as texts
-from storage import accounts, drafts, org
+from storage import drafts, org
 from storage import recommendations as store
 from storage.recommendations import Recommendation
 
@@ -81,7 +81,7 @@ def audit_entry(ctx: AppContext, update: Update, actor: common.Actor, action: st
                 detail: dict | None = None) -> dict:
     user = update.effective_user
     return {"at": common.now_instant(ctx), "action": action,
-            "actor_person_id": actor.person.id if actor.person else None, "platform": accounts.TELEGRAM,
+            "actor_person_id": actor.person.id if actor.person else None, "platform": actor.platform,
             "actor_external_id": user.id if user else None, "unit_id": unit_id, "detail": detail or {}}
 
 

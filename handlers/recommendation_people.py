@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 from bot.core import i18n
 from bot.core.context import AppContext
+from bot.delivery import routing
 from bot.rules import access
 from bot.rules import recommendations as rules
 from bot.rules import schedule
@@ -86,13 +87,12 @@ Recipient = tuple[org.Person, accounts.Account]
 
 async def _reachable(ctx: AppContext, unit_ids: Iterable[int], roles: Iterable[str]) -> list[Recipient]:
     people = [person for person, _m in await org.current_members(ctx.db, unit_ids, roles)]
-    found = await accounts.for_people(ctx.db, [p.id for p in people])
+    found = await routing.reachable(ctx, [p.id for p in people])
     seen, result = set(), []
     for person in people:
-        account = found.get(person.id)
-        if account is not None and not account.unreachable and person.id not in seen:
+        if person.id in found and person.id not in seen:
             seen.add(person.id)
-            result.append((person, account))
+            result += [(person, account) for account in found[person.id]]
     return result
 
 

@@ -22,13 +22,14 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
+from bot.delivery import routing
 from bot.core.i18n import N_
 from bot.reminders.facts import load, settings_from_config
 from bot.reminders.texts import month_name, when_text
 from bot.rules import schedule
 from handlers import common, menu, menu_registry
 from handlers.menu_registry import MenuItem
-from storage import accounts, audit, codec, drafts, meetings, org, outbox
+from storage import audit, codec, drafts, meetings, org, outbox
 from storage.org import Unit
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ def leader_cell(actor: common.Actor) -> Unit | None:
 
 async def _plan(ctx: AppContext, cell: Unit, period: str, moves: dict | None = None):
     """(facts, this cell's planned reminders) for the month, with `moves` replacing the recorded ones."""
-    facts, _directory = await load(ctx.db, [period], ward_ids=[cell.parent_id], with_guidance=False)
+    facts, _directory = await load(ctx.db, [period], both_channels=ctx.config.delivery.both_channels,
+                                   ward_ids=[cell.parent_id], with_guidance=False)
     if moves is not None:
         facts = replace(facts, moves={**facts.moves, **moves})
     rules_cell = next(c for c in facts.cells if c.id == cell.id)
@@ -216,7 +218,7 @@ async def move(update: Update, context: Any, day: int, *, picker: bool = False) 
         meeting_id = await meetings.move(conn, cell_id=cell.id, month=period, from_day=from_day, to_day=to_day,
                                          by=actor.person.id, at=at)
         await audit.record(conn, at=at, action="meeting.moved", actor_person_id=actor.person.id,
-                           platform=accounts.TELEGRAM, actor_external_id=update.effective_user.id,
+                           platform=actor.platform, actor_external_id=update.effective_user.id,
                            unit_id=cell.id, detail={"month": period, "from": from_day.isoformat(),
                                                     "to": to_day.isoformat()})
         for message in notices:
@@ -252,15 +254,14 @@ async def _notices(ctx: AppContext, actor: common.Actor, cell: Unit, period: str
     leaders = await org.current_members(ctx.db, [cell.id], org.CELL_LEADERS)
     others = {person.id: person for person, _m in leaders if person.id != actor.person.id}
     found = []
-    for person_id, account in (await accounts.for_people(ctx.db, others)).items():
-        if account.unreachable:
-            continue
+    for person_id, account in routing.each(await routing.reachable(ctx, others)):
         t = i18n.get(others[person_id].language)
         text = t.gettext("Comrade {name} has moved the {month} meeting of cell {cell} to {day}.").format(
             name=actor.person.full_name, month=month_name(t, period), cell=cell.name,
             day=t.format_date(to_day, "full"))
         found.append(outbox.OutgoingMessage(
             kind="notice", chat_id=account.chat_id, person_id=person_id, payload={"text": text},
+            platform=account.platform,
             ref=f"meeting-moved:{cell.id}:{period}", dedup_key=f"meeting-moved:{at}:{person_id}"))
     return found
 

@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
+from bot.delivery import routing
 from bot.core.i18n import N_
 from bot.rules import access
 from bot.rules.phone import normalize_phone
@@ -267,10 +268,13 @@ async def _on_confirm(update: Update, context: Any, actor: common.Actor) -> None
     if queued:
         ctx.wake_sender()
     await _drop_buttons(update)
-    for person in (new, old):  # their menus and command lists change now, not at their next message
-        account = await accounts.get_for_person(ctx.db, person.id) if person else None
+    # Their Telegram command lists change now, not at their next message — when this is the Telegram bot
+    # (Zalo has no command lists; done from Zalo, the periodic check updates them within minutes).
+    for person in (new, old) if actor.platform == accounts.TELEGRAM else ():
+        account = await accounts.get_for_person(ctx.db, person.id, platform=accounts.TELEGRAM) if person else None
         if account is not None:
-            await menu.publish_for(context.bot, ctx, await common.load_actor(ctx, int(account.external_id)))
+            await menu.publish_for(context.bot, ctx, await common.load_actor(
+                ctx, int(account.external_id), platform=accounts.TELEGRAM))
     await common.reply(update, _("Done: comrade {new} is now the secretary of cell {cell}.").format(
         new=new.full_name, cell=cell.name), reply_markup=menu.menu_keyboard(actor))
 
@@ -281,21 +285,21 @@ class _AlreadyDone(Exception):
 
 async def _notices(ctx: AppContext, actor: common.Actor, cell: org.Unit, new: org.Person,
                    old: org.Person | None) -> list[OutgoingMessage]:
-    linked = await accounts.for_people(ctx.db, [p.id for p in (new, old) if p])
+    linked = await routing.accounts_of(ctx, [p.id for p in (new, old) if p])
     at = codec.instant(ctx.clock.now())
     messages = []
     for person, text in ((new, N_("Comrade {staff} has made you the secretary of cell {cell}. Send /menu to see "
                                   "your menu.")),
                          (old, N_("Comrade {staff} has made comrade {new} the secretary of cell {cell}. You remain a "
                                   "member of the cell. Thank you for your work as secretary."))):
-        account = linked.get(person.id) if person else None
-        if account is None:
+        if person is None or person.id not in linked:
             continue
         t = i18n.get(person.language)
-        messages.append(OutgoingMessage(
-            kind="notice", chat_id=account.chat_id, person_id=person.id,
+        messages += [OutgoingMessage(
+            kind="notice", chat_id=account.chat_id, person_id=person.id, platform=account.platform,
             payload={"text": t.gettext(text).format(staff=actor.person.full_name, cell=cell.name, new=new.full_name)},
-            ref=f"role.changed:{cell.id}", dedup_key=f"role.changed:{cell.id}:{new.id}:{person.id}:{at}"))
+            ref=f"role.changed:{cell.id}", dedup_key=f"role.changed:{cell.id}:{new.id}:{person.id}:{at}")
+            for account in linked[person.id]]
     return messages
 
 

@@ -26,6 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of
+from bot.delivery import routing
 from bot.core.i18n import N_
 from bot.reminders.texts import month_name
 from bot.rules import attendance, schedule
@@ -35,7 +36,7 @@ from handlers.meeting_common import closed_text, correctable, keyboard, leader_o
 from handlers.roll_call_view import (PREFIX, confirm_screen, figures, length_line, mark_screen,
                                      moment_text, summary_line, taken_at)
 from handlers.menu_registry import MenuItem
-from storage import accounts, audit, codec, drafts, meetings, org, outbox, roll_calls
+from storage import audit, codec, drafts, meetings, org, outbox, roll_calls
 from storage.org import Unit
 
 log = logging.getLogger(__name__)
@@ -477,7 +478,7 @@ async def confirm(update: Update, context: Any, actor: common.Actor, data: dict,
             message.dedup_key = f"{message.dedup_key}:{roll_call_id}:{at}"
         queued = await outbox.enqueue(conn, notices, at=at) if notices else 0
         await audit.record(conn, at=at, action="roll_call.saved", actor_person_id=actor.person.id,
-                           platform=accounts.TELEGRAM, actor_external_id=update.effective_user.id, unit_id=cell.id,
+                           platform=actor.platform, actor_external_id=update.effective_user.id, unit_id=cell.id,
                            detail={"month": month, "phase": phase, "present": count.present,
                                    "eligible": count.eligible, "guests": count.guests,
                                    "below_target": not count.meets_target})
@@ -512,9 +513,7 @@ async def ward_notices(ctx: AppContext, cell: Unit, month: str, phase: str, coun
         return []
     staff = {person.id: person for person, _m in await org.current_members(ctx.db, [ward.id], [org.WARD_STAFF])}
     found = []
-    for person_id, account in (await accounts.for_people(ctx.db, staff)).items():
-        if account.unreachable:
-            continue
+    for person_id, account in routing.each(await routing.reachable(ctx, staff)):
         t = i18n.get(staff[person_id].language)
         _ = t.gettext
         rate = t.format_percent(float(count.rate)) if count.rate is not None else "—"
@@ -537,6 +536,7 @@ async def ward_notices(ctx: AppContext, cell: Unit, month: str, phase: str, coun
                                     count.absent_unnamed).format(n=t.format_number(count.absent_unnamed)))
         found.append(outbox.OutgoingMessage(
             kind="notice", chat_id=account.chat_id, person_id=person_id, payload={"text": "\n".join(lines)},
+            platform=account.platform,
             ref=f"attendance-low:{cell.id}:{month}:{phase}", dedup_key=f"attendance-low:{person_id}"))
     return found
 

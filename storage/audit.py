@@ -60,3 +60,12 @@ async def entries(db: Database, *, since: str | None = None, unit_ids: list[int]
     rows = await db.fetchall(sql, params)
     return [AuditEntry(r["id"], r["at"], r["action"], r["actor_person_id"], r["platform"], r["actor_external_id"],
                        r["unit_id"], r["subject_person_id"], json.loads(r["detail"])) for r in rows]
+
+
+async def wrong_codes(db: Database, *, platform: str, external_id: str | int, since: str) -> int:
+    """Invite codes this chat account sent since `since` that were refused (unknown, used or expired)."""
+    return await db.fetchval(
+        """SELECT count(*) FROM audit_log WHERE at >= ? AND action = 'join.refused' AND platform = ?
+           AND actor_external_id = ?
+           AND json_extract(detail, '$.reason') IN ('invite_unknown', 'invite_used', 'invite_expired')""",
+        (since, platform, str(external_id)))

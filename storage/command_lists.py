@@ -41,12 +41,12 @@ async def record_in(conn, account_id: int, signature: str, roles: str, at: str) 
     )
 
 
-async def linked_holdings(db: Database, platform: str = "telegram") -> list[tuple[Account, Person, list[tuple[str, int]]]]:
+async def linked_holdings(db: Database, *, platform: str) -> list[tuple[Account, Person, list[tuple[str, int]]]]:
     """Every linked account with its person and their current (role, unit) pairs in active units, in one
     query: what the periodic command-list check needs for thousands of chats."""
     rows = await db.fetchall(
         """SELECT a.id AS account_id, a.platform, a.external_id, a.chat_id, a.person_id, a.language AS account_language,
-                  a.display_name, a.linked_at, a.unreachable,
+                  a.display_name, a.linked_at, a.unreachable, a.last_used_at,
                   p.full_name, p.phone, p.language, p.exempt, p.active,
                   m.role, m.unit_id
            FROM accounts a
@@ -61,7 +61,8 @@ async def linked_holdings(db: Database, platform: str = "telegram") -> list[tupl
         entry = found.get(row["account_id"])
         if entry is None:
             account = Account(row["account_id"], row["platform"], row["external_id"], row["chat_id"], row["person_id"],
-                              row["account_language"], row["display_name"], row["linked_at"], bool(row["unreachable"]))
+                              row["account_language"], row["display_name"], row["linked_at"], bool(row["unreachable"]),
+                              row["last_used_at"])
             person = Person(row["person_id"], row["full_name"], row["phone"], row["language"], bool(row["exempt"]),
                             bool(row["active"]))
             entry = found[row["account_id"]] = (account, person, [])

@@ -6,6 +6,7 @@ marks them used (only once, even if two accounts race for the same code).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -46,6 +47,21 @@ def new_code() -> str:
 def normalize_code(text: str) -> str:
     """As typed or as carried by the deep link: trimmed, upper case."""
     return text.strip().upper()
+
+
+_TYPED_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
+def typed_code(text: str, *, loose: bool = False) -> str | None:
+    """The invite code in a message typed by hand (Zalo), spaces, dashes and case aside: a word made only
+    of the code alphabet, of the code's length — or, when the person was asked for a code (`loose`), any
+    6 to 16 plain letters and digits, so that a mistyped code is answered as a wrong code. None otherwise."""
+    word = _TYPED_SEPARATORS.sub("", text.strip()).upper()
+    if len(word) == CODE_LENGTH and all(c in ALPHABET for c in word):
+        return word
+    if loose and 6 <= len(word) <= 16 and word.isascii() and word.isalnum():
+        return word
+    return None
 
 
 async def create(conn: aiosqlite.Connection, *, person_id: int, created_by: int | None, created_at: str,

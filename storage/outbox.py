@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import aiosqlite
 
+from storage.accounts import TELEGRAM
 from storage.db import Database
 
 
@@ -28,7 +29,7 @@ class OutgoingMessage:
     ref: str | None = None
     dedup_key: str | None = None
     not_before: str | None = None
-    platform: str = "telegram"
+    platform: str = TELEGRAM
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,25 @@ def row_to_outbox(row) -> OutboxRow:
                      parts_sent)
 
 
+def channel_key(dedup_key: str | None, platform: str) -> str | None:
+    """A message's dedup key as stored: one per person and message is one per channel — a Telegram row
+    keeps the key as written, another platform's adds "@platform" — so that a person written to on both
+    channels gets one copy on each, and a second run of the same job adds none."""
+    if dedup_key is None or platform == TELEGRAM:
+        return dedup_key
+    return f"{dedup_key}@{platform}"
+
+
+def person_key(stored_key: str | None) -> str | None:
+    """The dedup key as written, from a row's stored one (`channel_key` undone)."""
+    return stored_key.rsplit("@", 1)[0] if stored_key and "@" in stored_key else stored_key
+
+
 async def enqueue(conn: aiosqlite.Connection, messages: Iterable[OutgoingMessage], *, at: str) -> int:
     """Queue messages inside the caller's transaction (`async with db.transaction() as conn`).
     A message whose dedup_key is already queued is left out. Returns how many were added."""
     rows = [
-        (m.kind, m.ref, m.dedup_key, m.person_id, m.platform, str(m.chat_id),
+        (m.kind, m.ref, channel_key(m.dedup_key, m.platform), m.person_id, m.platform, str(m.chat_id),
          json.dumps(m.payload, ensure_ascii=False), m.not_before, at)
         for m in messages
     ]
@@ -89,16 +104,26 @@ async def by_ref(db: Database, ref: str) -> list[OutboxRow]:
 FINAL_STATUSES = ("sent", "failed", "unreachable", "cancelled")
 
 
-async def claim_due(db: Database, now: str, limit: int) -> list[OutboxRow]:
+def _on(platforms: Sequence[str] | None) -> tuple[str, list[str]]:
+    """SQL and parameters limiting a query to rows of these platforms (None: every platform)."""
+    if platforms is None:
+        return "", []
+    names = list(platforms)
+    return f" AND platform IN ({','.join('?' * len(names))})" if names else " AND 0", names
+
+
+async def claim_due(db: Database, now: str, limit: int, *, platforms: Sequence[str] | None = None) -> list[OutboxRow]:
     """Mark up to `limit` due pending rows (not_before unset or <= now) as 'sending' and return them,
-    oldest first, each attempt counted."""
+    oldest first, each attempt counted. With `platforms`, only rows of those platforms (the sender leaves
+    a platform it has no channel for waiting)."""
+    where, names = _on(platforms)
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            """UPDATE outbox SET status = 'sending', attempts = attempts + 1
+            f"""UPDATE outbox SET status = 'sending', attempts = attempts + 1
                WHERE id IN (SELECT id FROM outbox WHERE status = 'pending'
-                            AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?)
+                            AND (not_before IS NULL OR not_before <= ?){where} ORDER BY id LIMIT ?)
                RETURNING *""",
-            (now, limit),
+            (now, *names, limit),
         )
         rows = await cursor.fetchall()
     return sorted((row_to_outbox(row) for row in rows), key=lambda row: row.id)
@@ -186,17 +211,31 @@ async def open_count(db: Database, ref: str) -> int:
         "SELECT count(*) FROM outbox WHERE ref = ? AND status IN ('pending', 'sending')", (ref,))
 
 
-async def next_due(db: Database) -> str | None:
+async def next_due(db: Database, *, platforms: Sequence[str] | None = None) -> str | None:
     """The earliest not_before among pending rows (None when none waits for a time)."""
-    return await db.fetchval("SELECT min(not_before) FROM outbox WHERE status = 'pending'")
+    where, names = _on(platforms)
+    return await db.fetchval(f"SELECT min(not_before) FROM outbox WHERE status = 'pending'{where}", names)
 
 
-async def has_due(db: Database, now: str) -> bool:
+async def has_due(db: Database, now: str, *, platforms: Sequence[str] | None = None) -> bool:
+    where, names = _on(platforms)
     return bool(await db.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?))",
-        (now,)))
+        f"SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)"
+        f"{where})", (now, *names)))
 
 
-async def waiting_retries(db: Database) -> int:
+async def waiting_retries(db: Database, *, platforms: Sequence[str] | None = None) -> int:
     """Pending rows that were tried already and wait for their back-off."""
-    return await db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts > 0")
+    where, names = _on(platforms)
+    return await db.fetchval(f"SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts > 0{where}", names)
+
+
+async def due_elsewhere(db: Database, now: str, platforms: Sequence[str]) -> dict[str, int]:
+    """Due pending rows of platforms NOT among `platforms`, counted per platform (no channel to send
+    them through in this process)."""
+    names = list(platforms)
+    rows = await db.fetchall(
+        f"""SELECT platform, count(*) AS n FROM outbox WHERE status = 'pending'
+            AND (not_before IS NULL OR not_before <= ?) AND platform NOT IN ({','.join('?' * len(names))})
+            GROUP BY platform""", (now, *names))
+    return {row["platform"]: row["n"] for row in rows}

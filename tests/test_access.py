@@ -213,3 +213,7 @@ def test_an_old_secretary_who_is_also_listed_as_member_is_not_added_twice():
 def test_replacement_refusals(person):
     with pytest.raises(access.ReplacementRefused):
         access.plan_replacement(CELL_NOW, person)
+
+
+def test_five_wrong_invite_codes_a_day_then_wait():
+    assert [access.may_try_a_code(n) for n in range(7)] == [True] * 5 + [False] * 2

@@ -47,10 +47,10 @@ async def test_people_come_in_roster_order_and_chat_as_links_them(e2e):
     assert cell in secretaries
     user = await e2e.chat_as(cell)
     assert user.user_id == user_id_for(cell.id) == 10_000_000 + cell.id
-    account = await accounts.get_by_external(e2e.db, user.user_id)
+    account = await accounts.get_by_external(e2e.db, user.user_id, platform=accounts.TELEGRAM)
     assert account is not None and account.person_id == cell.id
     stranger = await e2e.chat_as((await e2e.people("member", limit=3))[2], link=False)
-    assert await accounts.get_by_external(e2e.db, stranger.user_id) is None
+    assert await accounts.get_by_external(e2e.db, stranger.user_id, platform=accounts.TELEGRAM) is None
 
 
 async def test_reply_gives_new_and_edited_messages_in_turn(e2e):
@@ -88,7 +88,7 @@ async def test_restart_keeps_the_database_and_the_chats(e2e):
     assert e2e.app is not first_app and e2e.app.running and not first_app.running
     await user.send("xin chào")
     assert (await user.reply()).text == _("Sorry, I did not understand. Send /menu to see what you can do.")
-    assert await accounts.get_by_external(e2e.db, user.user_id) is not None
+    assert await accounts.get_by_external(e2e.db, user.user_id, platform=accounts.TELEGRAM) is not None
 
 
 async def test_run_app_stops_at_once_on_its_stop_event_even_mid_long_poll(e2e):

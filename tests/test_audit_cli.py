@@ -87,4 +87,4 @@ async def test_entries_without_a_person_say_so(tmp_path, roster_db, capsys, monk
     assert await _audit(monkeypatch, "--since", "2026-11-01", "--config", config) == 0
     out = capsys.readouterr().out
     assert "2026-11-02 08:00 | something.new | (dòng lệnh hoặc hệ thống) | list=a,b n=1" in out
-    assert await accounts.linked(roster_db) == []
+    assert await accounts.linked(roster_db, platform=accounts.TELEGRAM) == []

@@ -32,7 +32,7 @@ async def join_ward_leaders(db, client, clock, ward=WARD) -> list[int]:
         user_id = 10_000_000 + person.id
         await client.create_user(user_id, person.full_name.split()[-1], started=True)
         await accounts.link(db, external_id=user_id, chat_id=user_id, person_id=person.id,
-                            at=codec.instant(clock.now()))
+                            at=codec.instant(clock.now()), platform=accounts.TELEGRAM)
         chats.append(user_id)
     return chats
 

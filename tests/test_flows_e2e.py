@@ -13,7 +13,7 @@ QUESTION = "Đồng chí đang soạn hướng dẫn tháng dở dang."
 
 
 async def _draft(h, u):
-    return await drafts.load(h.db, (await accounts.get_by_external(h.db, u.user_id)).id)
+    return await drafts.load(h.db, (await accounts.get_by_external(h.db, u.user_id, platform=accounts.TELEGRAM)).id)
 
 
 async def _writing_guidance(h):

@@ -208,12 +208,12 @@ class Walk:
         self.other_phone = "+84912000111"
 
     async def account_id(self):
-        account = await accounts.get_by_external(self.e2e.db, self.user.user_id)
+        account = await accounts.get_by_external(self.e2e.db, self.user.user_id, platform=accounts.TELEGRAM)
         return account.id if account else None
 
     async def language(self) -> str:
         """The person's language now (/language may have switched it), as the bot decides it."""
-        account = await accounts.get_by_external(self.e2e.db, self.user.user_id)
+        account = await accounts.get_by_external(self.e2e.db, self.user.user_id, platform=accounts.TELEGRAM)
         if account is not None and account.person_id is not None:
             return (await org.get_person(self.e2e.db, account.person_id)).language
         return (account.language if account and account.language else None) or self.flow.language

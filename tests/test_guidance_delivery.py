@@ -19,7 +19,7 @@ async def _sent_guidance(db, clock):
     ctx = AppContext(config=Config(source="test"), db=db, clock=clock)
     ward = (await org.units_of_kind(db, "ward"))[0]
     author = (await org.current_members(db, [ward.id], ("ward_staff",)))[0][0]
-    await accounts.link(db, external_id=1, chat_id=1, person_id=author.id, at=codec.instant(clock.now()))
+    await accounts.link(db, external_id=1, chat_id=1, person_id=author.id, at=codec.instant(clock.now()), platform=accounts.TELEGRAM)
     cells = await org.cells_under(db, ward.id)
     queued = await delivery.confirm(ctx, author_person_id=author.id, scope_unit_id=ward.id, month="2026-12",
                                     text="x", parse_mode=None, audience="leaders", cell_ids=[cells[0].id],

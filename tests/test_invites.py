@@ -57,8 +57,8 @@ async def test_an_invite_is_valid_seven_days_then_expired(db, clock):
 
 async def test_an_invite_is_used_once_only(db, clock):
     person_id = await _person(db)
-    first = await accounts.ensure(db, external_id=501, chat_id=501, at="t")
-    second = await accounts.ensure(db, external_id=502, chat_id=502, at="t")
+    first = await accounts.ensure(db, external_id=501, chat_id=501, at="t", platform=accounts.TELEGRAM)
+    second = await accounts.ensure(db, external_id=502, chat_id=502, at="t", platform=accounts.TELEGRAM)
     now = clock.now()
     async with db.transaction() as conn:
         invite = await invites.create(conn, person_id=person_id, created_by=None, created_at=codec.instant(now),
@@ -99,3 +99,13 @@ def test_codes_are_random_and_the_link_is_telegrams():
     codes = {invites.new_code() for _ in range(1000)}
     assert len(codes) == 1000
     assert invites.deep_link("@shcb_demo_bot", "ABC234") == "https://t.me/shcb_demo_bot?start=ABC234"
+
+
+def test_a_code_typed_by_hand_is_found_whatever_its_spacing_and_case():
+    assert invites.typed_code("abcde fghjk") == "ABCDEFGHJK"
+    assert invites.typed_code(" ABCDE-FGHJK. ") == "ABCDEFGHJK"
+    assert invites.typed_code("xin chào") is None              # not a code: a hint, not a refusal
+    assert invites.typed_code("ABCDEFGHIJ") is None            # I is not in the alphabet …
+    assert invites.typed_code("ABCDEFGHIJ", loose=True) == "ABCDEFGHIJ"   # … but asked for a code, it is a wrong one
+    assert invites.typed_code("hello", loose=True) is None      # too short to be meant as a code
+    assert invites.typed_code("mã của tôi", loose=True) is None

@@ -59,7 +59,7 @@ OUT_OF_DATE_EN = ("This button is out of date: things have changed since it was 
 
 async def s_account(h, s):
     from storage import accounts
-    return (await accounts.get_by_external(h.db, s.user_id)).id
+    return (await accounts.get_by_external(h.db, s.user_id, platform=accounts.TELEGRAM)).id
 
 
 async def test_a_number_typed_in_the_picker_is_that_day(e2e):

@@ -144,13 +144,13 @@ async def test_ward_staff_invite_someone_of_their_ward_in_chat(e2e):
     [created] = await audit_actions(e2e, "invite.created")
     assert created.actor_person_id == staff.id and created.subject_person_id == member.id
     assert created.detail["via"] == "chat" and member.phone[2:] not in str(created.detail)
-    assert (await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, staff.id)).id)) is None
+    assert (await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, staff.id, platform=accounts.TELEGRAM)).id)) is None
 
     invited = ChatUser(e2e.api, 601)
     await e2e.api.create_user(601, "Mới", language_code="vi", started=True)
     await invited.send(f"/start {code}")
     assert member.full_name in (await invited.reply()).text
-    assert (await accounts.get_for_person(e2e.db, member.id)).external_id == "601"
+    assert (await accounts.get_for_person(e2e.db, member.id, platform=accounts.TELEGRAM)).external_id == "601"
     answer = await press_raw(u, choose.message_id, f"inv:p:{member.id}")  # the old button again
     assert answer["text"] == vi("This button is no longer active. Send /menu to see what "
                                                           "you can do.")
@@ -215,7 +215,7 @@ async def test_a_command_of_another_role_is_refused_and_audited(e2e):
     assert vi("Invite") not in labels(refused)
     [entry] = await audit_actions(e2e, "access.refused")
     assert entry.detail["item"] == "invite" and entry.actor_person_id == secretary.id
-    assert await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, secretary.id)).id) is None
+    assert await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, secretary.id, platform=accounts.TELEGRAM)).id) is None
 
     member = next(p for p in await e2e.people("member", ward=WARD, cell=CELL) if p.phone)
     m = await e2e.chat_as(member)
@@ -282,7 +282,7 @@ async def test_a_replaced_secretary_loses_the_role_at_once_and_the_new_one_joins
         await u.send("/help")
         assert vi("party member") in (await u.reply()).text
         # History stays: the old secretary's linking is still in the log, the account still theirs.
-        assert (await accounts.get_for_person(e2e.db, old.id)).external_id == str(u.user_id)
+        assert (await accounts.get_for_person(e2e.db, old.id, platform=accounts.TELEGRAM)).external_id == str(u.user_id)
 
         n = await e2e.chat_as(new, link=False)
         await n.send("/start")
@@ -358,7 +358,7 @@ async def test_a_forged_button_for_another_wards_cell_is_refused(e2e):
     assert forged.unit_id == other_cell.id and forged.detail["what"] == "replace_secretary.cell"
     texts = " ".join(m.text or "" for m in await w.messages())
     assert other_cell.name not in texts, "nothing about that cell is shown"
-    assert (await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, staff.id)).id)).step == "cell"
+    assert (await drafts.load(e2e.db, (await accounts.get_for_person(e2e.db, staff.id, platform=accounts.TELEGRAM)).id)).step == "cell"
 
 
 async def test_roles_changed_elsewhere_reach_idle_chats_with_the_periodic_check(e2e):

@@ -55,7 +55,7 @@ async def test_join_by_phone_greets_by_name_with_role_and_cell(e2e):
     labels = [label for row in welcome.reply_keyboard for label in row]
     assert vi("Help") in labels and vi("Language") in labels and vi("Invite") not in labels
 
-    account = await accounts.get_by_external(e2e.db, u.user_id)
+    account = await accounts.get_by_external(e2e.db, u.user_id, platform=accounts.TELEGRAM)
     assert account.person_id == secretary.id and account.linked_at
     assert await drafts.load(e2e.db, account.id) is None
     [linked] = await audit_actions(e2e, "account.linked")
@@ -92,13 +92,13 @@ async def test_someone_elses_contact_is_refused_then_ones_own_accepted(e2e):
     assert refusal.text.startswith("Đây không phải số điện thoại của chính đồng chí.")
     assert "Văn phòng Đảng ủy phường" in refusal.text
     assert refusal.request_contact, "the button is offered again"
-    assert (await accounts.get_by_external(e2e.db, u.user_id)).person_id is None
+    assert (await accounts.get_by_external(e2e.db, u.user_id, platform=accounts.TELEGRAM)).person_id is None
     [refused] = await audit_actions(e2e, "join.refused")
     assert refused.detail["reason"] == "foreign_contact" and refused.detail["phone"] == mask_phone(secretary.phone)
 
     await u.contact()
     assert secretary.full_name in (await u.reply()).text
-    assert (await accounts.get_by_external(e2e.db, u.user_id)).person_id == secretary.id
+    assert (await accounts.get_by_external(e2e.db, u.user_id, platform=accounts.TELEGRAM)).person_id == secretary.id
 
 
 async def test_an_unknown_phone_is_refused_politely(e2e):
@@ -109,7 +109,7 @@ async def test_an_unknown_phone_is_refused_politely(e2e):
     refusal = await u.reply()
     assert "0912 000 111" in refusal.text and "Văn phòng Đảng ủy phường nơi mình sinh hoạt" in refusal.text
     assert refusal.remove_keyboard
-    account = await accounts.get_by_external(e2e.db, 501)
+    account = await accounts.get_by_external(e2e.db, 501, platform=accounts.TELEGRAM)
     assert account.person_id is None and await drafts.load(e2e.db, account.id) is None
     [refused] = await audit_actions(e2e, "join.refused")
     assert refused.detail["reason"] == "unknown_phone" and refused.detail["phone"] == "0912***111"
@@ -135,7 +135,7 @@ async def test_an_inactive_person_is_refused_and_the_ward_is_told(e2e):
     await u.contact()
     refusal = await u.reply()
     assert member.full_name in refusal.text and f"Văn phòng Đảng ủy {WARD}" in refusal.text
-    assert (await accounts.get_by_external(e2e.db, u.user_id)).person_id is None
+    assert (await accounts.get_by_external(e2e.db, u.user_id, platform=accounts.TELEGRAM)).person_id is None
     [refused] = await audit_actions(e2e, "join.refused")
     assert refused.detail["reason"] == "inactive" and refused.subject_person_id == member.id
     assert refused.unit_id in await org.subtree_ids(e2e.db, (await e2e.members(ward=WARD))[0][2].id)
@@ -162,8 +162,8 @@ async def test_a_second_account_for_a_linked_phone_is_refused_and_the_ward_told(
     await second.contact(phone=secretary.phone)  # a second Telegram account with the same SIM
     refusal = await second.reply()
     assert refusal.text.startswith("Xin lỗi, số điện thoại này đã gắn với một tài khoản Telegram khác")
-    assert (await accounts.get_for_person(e2e.db, secretary.id)).external_id == str(first.user_id)
-    assert (await accounts.get_by_external(e2e.db, 502)).person_id is None
+    assert (await accounts.get_for_person(e2e.db, secretary.id, platform=accounts.TELEGRAM)).external_id == str(first.user_id)
+    assert (await accounts.get_by_external(e2e.db, 502, platform=accounts.TELEGRAM)).person_id is None
     [refused] = await audit_actions(e2e, "join.refused")
     assert refused.detail["reason"] == "person_taken" and refused.actor_external_id == "502"
     [notice] = await notice_rows(e2e, secretary.id)
@@ -179,9 +179,9 @@ async def test_join_by_invite_code_and_the_code_works_once(e2e):
     await u.send(f"/start {invite.code}")
     welcome = await u.reply()
     assert member.full_name in welcome.text and vi("party member") in welcome.text
-    assert (await accounts.get_by_external(e2e.db, 503)).person_id == member.id
+    assert (await accounts.get_by_external(e2e.db, 503, platform=accounts.TELEGRAM)).person_id == member.id
     stored = await invites.get_by_code(e2e.db, invite.code)
-    assert stored.used_at and stored.used_by_account == (await accounts.get_by_external(e2e.db, 503)).id
+    assert stored.used_at and stored.used_by_account == (await accounts.get_by_external(e2e.db, 503, platform=accounts.TELEGRAM)).id
     linked = (await audit_actions(e2e, "account.linked"))[-1]
     assert linked.detail["via"] == "invite" and linked.detail["invite_id"] == invite.id
 
@@ -190,8 +190,8 @@ async def test_join_by_invite_code_and_the_code_works_once(e2e):
     assert (await other.reply()).text.startswith(vi(
         "This invite code has already been used. Each code works once: please ask your ward's party committee "
         "office for a new one."))
-    assert (await accounts.get_by_external(e2e.db, 504)) is None or \
-        (await accounts.get_by_external(e2e.db, 504)).person_id is None
+    assert (await accounts.get_by_external(e2e.db, 504, platform=accounts.TELEGRAM)) is None or \
+        (await accounts.get_by_external(e2e.db, 504, platform=accounts.TELEGRAM)).person_id is None
     assert (await audit_actions(e2e, "join.refused"))[-1].detail["reason"] == "invite_used"
 
 
@@ -208,7 +208,7 @@ async def test_expired_and_unknown_codes_are_refused(e2e):
     assert (await u.reply()).text.startswith("This invite code is not valid.")
     reasons = [e.detail["reason"] for e in await audit_actions(e2e, "join.refused")]
     assert reasons == ["invite_expired", "invite_unknown"]
-    assert await accounts.get_for_person(e2e.db, member.id) is None
+    assert await accounts.get_for_person(e2e.db, member.id, platform=accounts.TELEGRAM) is None
 
 
 async def test_an_invite_moves_a_person_to_their_new_account(e2e):
@@ -218,7 +218,7 @@ async def test_an_invite_moves_a_person_to_their_new_account(e2e):
     new = await stranger(e2e, 506)
     await new.send(f"/start {invite.code}")
     assert secretary.full_name in (await new.reply()).text
-    assert (await accounts.get_for_person(e2e.db, secretary.id)).external_id == "506"
+    assert (await accounts.get_for_person(e2e.db, secretary.id, platform=accounts.TELEGRAM)).external_id == "506"
     linked = (await audit_actions(e2e, "account.linked"))[-1]
     assert linked.detail["previous_account"] == str(old.user_id)
     await old.send("/menu")  # the old account speaks for nobody now
@@ -233,7 +233,7 @@ async def test_cancel_leaves_the_join_and_says_so(e2e):
     cancelled = await u.reply()
     assert cancelled.text.startswith(vi("Cancelled. Nothing was saved from that step."))
     assert cancelled.remove_keyboard
-    assert await drafts.load(e2e.db, (await accounts.get_by_external(e2e.db, 507)).id) is None
+    assert await drafts.load(e2e.db, (await accounts.get_by_external(e2e.db, 507, platform=accounts.TELEGRAM)).id) is None
     await u.send("xin chào")  # no join in progress any more: told to /start, not to press a button
     assert (await u.reply()).text == vi("You have not joined yet. Please send /start and share your phone number first.")
     await u.send("/cancel")
@@ -256,7 +256,7 @@ async def test_unexpected_input_while_joining_gets_a_hint_and_changes_nothing(e2
     answer = await press_raw(u, hello.message_id, "inv:p:1")  # a forged button from someone not joined
     assert answer["text"] == vi("You have not joined yet. Please send /start and share your "
                                                  "phone number first.")
-    account = await accounts.get_by_external(e2e.db, 508)
+    account = await accounts.get_by_external(e2e.db, 508, platform=accounts.TELEGRAM)
     assert account.person_id is None
     draft = await drafts.load(e2e.db, account.id)
     assert (draft.flow, draft.step) == (onboarding.JOIN_FLOW, "contact"), "still waiting for the contact"

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def _unreachable(h, user) -> bool:
-    return (await accounts.get_by_external(h.db, user.user_id)).unreachable
+    return (await accounts.get_by_external(h.db, user.user_id, platform=accounts.TELEGRAM)).unreachable
 
 
 async def _secretary(h):
@@ -52,7 +52,7 @@ async def test_block_unblock_and_start_again_and_the_3rds_reminder_reaches_them(
 async def test_a_403_marks_them_unreachable_and_any_message_from_them_brings_them_back(e2e):
     h = e2e
     _cells, _person, s = await _secretary(h)
-    account = await accounts.get_by_external(h.db, s.user_id)
+    account = await accounts.get_by_external(h.db, s.user_id, platform=accounts.TELEGRAM)
     await accounts.set_unreachable(h.db, account.id)  # what the sender does on a 403
     await s.send("/menu")
     await s.reply()

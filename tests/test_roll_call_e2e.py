@@ -124,7 +124,7 @@ async def test_from_the_reminder_two_absent_in_five_taps_everyone_present_in_thr
 
 async def _account(h, person):
     from storage import accounts
-    return await accounts.get_for_person(h.db, person.id)
+    return await accounts.get_for_person(h.db, person.id, platform=accounts.TELEGRAM)
 
 
 async def test_everyone_present_in_three_taps(e2e):

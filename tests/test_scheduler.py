@@ -26,7 +26,7 @@ async def link_all(db, roles, units=None) -> list[org.Person]:
     people = list({person.id: person for person, _m in members}.values())
     for person in people:
         await accounts.link(db, external_id=10_000_000 + person.id, chat_id=10_000_000 + person.id,
-                            person_id=person.id, at=LINKED_AT)
+                            person_id=person.id, at=LINKED_AT, platform=accounts.TELEGRAM)
     return people
 
 

@@ -130,14 +130,14 @@ async def test_forbidden_marks_the_recipient_unreachable_and_bad_request_fails(d
     now = codec.instant(clock.now())
     await db.conn.execute("INSERT INTO people (full_name, name_key, created_at, updated_at) VALUES ('A', 'a', ?, ?)",
                           (now, now))
-    account = await accounts.link(db, external_id=blocked, chat_id=blocked, person_id=1, at=now)
+    account = await accounts.link(db, external_id=blocked, chat_id=blocked, person_id=1, at=now, platform=accounts.TELEGRAM)
     await queue(ctx, [text_message(blocked, person_id=1), text_message(fine, "<b>không đóng", payload={"parse_mode": "HTML"})])
     report = await drain(localapi_bot, ctx)
     rows = await db.fetchall("SELECT status, error FROM outbox ORDER BY id")
     assert [r["status"] for r in rows] == ["unreachable", "failed"]
     assert rows[1]["error"]   # Telegram's description
     assert (report.counts["unreachable"], report.counts["failed"]) == (1, 1)
-    assert (await accounts.get_by_external(db, account.external_id)).unreachable
+    assert (await accounts.get_by_external(db, account.external_id, platform=accounts.TELEGRAM)).unreachable
 
 
 async def test_network_errors_are_retried_with_back_off_then_failed(db, clock):

@@ -8,7 +8,7 @@ async def _account(db):
         cursor = await conn.execute(
             "INSERT INTO people (full_name, name_key, phone, created_at, updated_at) VALUES ('A', 'a', '84912000001', 't', 't')")
         person_id = cursor.lastrowid
-    return await accounts.link(db, external_id=1, chat_id=1, person_id=person_id, at="t")
+    return await accounts.link(db, external_id=1, chat_id=1, person_id=person_id, at="t", platform=accounts.TELEGRAM)
 
 
 async def test_a_draft_survives_reopening_the_database(tmp_path):

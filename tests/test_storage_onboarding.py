@@ -34,8 +34,8 @@ async def _tree(db):
 
 
 async def test_ensure_creates_an_unlinked_account_once(db):
-    first = await accounts.ensure(db, external_id=42, chat_id=42, at="t1", language="en", display_name="A")
-    again = await accounts.ensure(db, external_id=42, chat_id=42, at="t2", language="vi", display_name="B")
+    first = await accounts.ensure(db, external_id=42, chat_id=42, at="t1", language="en", display_name="A", platform=accounts.TELEGRAM)
+    again = await accounts.ensure(db, external_id=42, chat_id=42, at="t2", language="vi", display_name="B", platform=accounts.TELEGRAM)
     assert first.id == again.id and again.person_id is None
     assert again.language == "en", "a language chosen before stays"
     assert again.display_name == "B"
@@ -44,16 +44,16 @@ async def test_ensure_creates_an_unlinked_account_once(db):
 async def test_link_in_unlink_and_linked(db):
     await _tree(db)
     async with db.transaction() as conn:
-        await accounts.link_in(conn, external_id=42, chat_id=42, person_id=1, at="t")
-    account = await accounts.get_by_external(db, 42)
-    assert account.person_id == 1 and (await accounts.get_for_person(db, 1)).id == account.id
-    assert [a.id for a in await accounts.linked(db)] == [account.id]
+        await accounts.link_in(conn, external_id=42, chat_id=42, person_id=1, at="t", platform=accounts.TELEGRAM)
+    account = await accounts.get_by_external(db, 42, platform=accounts.TELEGRAM)
+    assert account.person_id == 1 and (await accounts.get_for_person(db, 1, platform=accounts.TELEGRAM)).id == account.id
+    assert [a.id for a in await accounts.linked(db, platform=accounts.TELEGRAM)] == [account.id]
     with pytest.raises(sqlite3.IntegrityError):  # one account per person
-        await accounts.link(db, external_id=43, chat_id=43, person_id=1, at="t")
+        await accounts.link(db, external_id=43, chat_id=43, person_id=1, at="t", platform=accounts.TELEGRAM)
     await accounts.unlink(db, account.id)
-    assert (await accounts.get_by_external(db, 42)).person_id is None
-    assert await accounts.linked(db) == []
-    assert (await accounts.link(db, external_id=43, chat_id=43, person_id=1, at="t")).person_id == 1
+    assert (await accounts.get_by_external(db, 42, platform=accounts.TELEGRAM)).person_id is None
+    assert await accounts.linked(db, platform=accounts.TELEGRAM) == []
+    assert (await accounts.link(db, external_id=43, chat_id=43, person_id=1, at="t", platform=accounts.TELEGRAM)).person_id == 1
 
 
 async def test_search_people_within_units(db):
@@ -78,7 +78,7 @@ async def test_memberships_of_lists_current_first_then_latest_ended(db):
 
 async def test_command_lists_remember_the_last_list(db):
     await _tree(db)
-    account = await accounts.link(db, external_id=42, chat_id=42, person_id=1, at="t")
+    account = await accounts.link(db, external_id=42, chat_id=42, person_id=1, at="t", platform=accounts.TELEGRAM)
     assert await command_lists.published_for(db, account.id) is None
     await command_lists.record(db, account.id, "sig1", "secretary@3", "t1")
     await command_lists.record(db, account.id, "sig2", "member@3", "t2")
@@ -88,12 +88,12 @@ async def test_command_lists_remember_the_last_list(db):
 
 async def test_linked_holdings_reads_every_linked_chat_in_one_go(db):
     await _tree(db)
-    first = await accounts.link(db, external_id=41, chat_id=41, person_id=1, at="t")
-    await accounts.link(db, external_id=44, chat_id=44, person_id=4, at="t")  # inactive, memberships ended
-    await accounts.ensure(db, external_id=45, chat_id=45, at="t")  # not linked: left out
+    first = await accounts.link(db, external_id=41, chat_id=41, person_id=1, at="t", platform=accounts.TELEGRAM)
+    await accounts.link(db, external_id=44, chat_id=44, person_id=4, at="t", platform=accounts.TELEGRAM)  # inactive, memberships ended
+    await accounts.ensure(db, external_id=45, chat_id=45, at="t", platform=accounts.TELEGRAM)  # not linked: left out
     found = {account.external_id: (person, holdings) for account, person, holdings in
-             await command_lists.linked_holdings(db)}
+             await command_lists.linked_holdings(db, platform=accounts.TELEGRAM)}
     assert set(found) == {"41", "44"}
     assert found["41"][1] == [("secretary", 3)] and found["41"][0].full_name == "Lê Văn Hùng"
     assert found["44"][1] == [] and found["44"][0].active is False
-    assert (await command_lists.linked_holdings(db))[0][0] == first
+    assert (await command_lists.linked_holdings(db, platform=accounts.TELEGRAM))[0][0] == first

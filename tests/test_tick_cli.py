@@ -47,7 +47,7 @@ async def prepare(tmp_path, template, server, name="shcb.sqlite3"):
             if user_id not in {u["id"] for u in await api.users()}:
                 await api.create_user(user_id, person.full_name, started=True)
             await accounts.link(db, external_id=user_id, chat_id=user_id, person_id=person.id,
-                                at=codec.instant(datetime(2026, 11, 20, tzinfo=VN_TZ)))
+                                at=codec.instant(datetime(2026, 11, 20, tzinfo=VN_TZ)), platform=accounts.TELEGRAM)
     finally:
         await db.close()
     config = tmp_path / f"{name}.toml"

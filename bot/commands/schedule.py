@@ -120,7 +120,8 @@ async def _show(config, path: Path, period: str, ward_name: str | None) -> int:
                 return FAILED
             ward_ids = [ward.id]
         settings = settings_from_config(config.reminders, config.tz)
-        facts, directory = await load(db, [period], ward_ids=ward_ids, with_guidance=False)
+        facts, directory = await load(db, [period], both_channels=config.delivery.both_channels, ward_ids=ward_ids,
+                                      with_guidance=False)
         log = {(e.rule, e.subject, e.period, e.occurrence): e for e in await reminders.log(db, period=period)}
 
     title = _("Reminders of {month}").format(month=month_name(t, period))
@@ -132,8 +133,8 @@ async def _show(config, path: Path, period: str, ward_name: str | None) -> int:
     for p in planned:
         unit = directory.units[p.subject]
         people = [directory.people[pid] for pid in directory.members.get(p.subject, [])]
-        account = directory.accounts
-        names = ", ".join(person.full_name + ("" if person.id in account and not account[person.id].unreachable
+        accounts = directory.accounts
+        names = ", ".join(person.full_name + ("" if any(not a.unreachable for a in accounts.get(person.id, []))
                                               else "*") for person in people) or _("nobody")
         line = f"  {when_text(t, p.at)}  {_(RULE_LABELS[p.rule])} · {unit.name}"
         if p.moved:

@@ -127,7 +127,7 @@ async def _print_delivery(db: Database, result: TickResult) -> int:
     statuses: dict[str, int] = {}
     for ref in refs:
         for row in await outbox.by_ref(db, ref):
-            if row.dedup_key in keys:
+            if outbox.person_key(row.dedup_key) in keys:
                 statuses[row.status] = statuses.get(row.status, 0) + 1
     delivered = statuses.pop("sent", 0)
     print(_("Delivered: {delivered}. Not delivered: {other}.").format(

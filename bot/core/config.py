@@ -91,6 +91,31 @@ class SenderConfig:
 
 
 @dataclass
+class ChannelPacingConfig:
+    """The send budget of another channel's bot token (bot/delivery/pacing.py reads these four figures,
+    as it does [sender]'s for Telegram). Zalo publishes no rate; these defaults stay well under what a
+    429 ("Quota exceeded") was seen at, and the sender backs off on one anyway."""
+
+    overall_per_second: float = positive(10.0)
+    per_chat_interval_seconds: float = positive(1.0)
+    per_chat_burst: int = positive(3)
+    network_jitter_seconds: float = field(default=0.05, metadata={"range": (0.0, 0.999)})
+
+
+@dataclass
+class DeliveryConfig:
+    """Where the messages the bot sends on its own go, for people linked on several channels."""
+
+    # False: only to the channel the person used last; True: to each of their channels.
+    both_channels: bool = False
+    zalo: ChannelPacingConfig = field(default_factory=ChannelPacingConfig)
+
+    def pacing_for(self, platform: str, sender: "SenderConfig"):
+        """The send-budget figures of a platform's token: [sender] for Telegram, [delivery.<platform>] else."""
+        return sender if platform == "telegram" else getattr(self, platform)
+
+
+@dataclass
 class RemindersConfig:
     """The reminder schedule (bot/rules/schedule.py): each rule's day of the month and Vietnam time."""
 
@@ -305,6 +330,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     sender: SenderConfig = field(default_factory=SenderConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     recommendations: RecommendationsConfig = field(default_factory=RecommendationsConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)

@@ -18,7 +18,8 @@ from bot.core import i18n
 from bot.core.context import AppContext
 from bot.core.i18n import N_
 from bot.rules import guidance as rules
-from storage import accounts, codec, org, outbox
+from bot.delivery import routing
+from storage import codec, org, outbox
 from storage import guidance as store
 from storage.guidance import Attachment, Guidance, Recipient
 
@@ -91,14 +92,13 @@ async def _copies(ctx: AppContext, guidance: Guidance, attachments: Sequence[Att
                   targets: Sequence[Recipient], *, round_: int = 0) -> tuple[list[outbox.OutgoingMessage], list[int]]:
     """One outbox message per target with an account, in the person's language."""
     scope = await org.get_unit(ctx.db, guidance.scope_unit_id)
-    found = await accounts.for_people(ctx.db, [r.person_id for r in targets])
+    found = await routing.accounts_of(ctx, [r.person_id for r in targets])
     people = await org.get_people(ctx.db, [r.person_id for r in targets])
     messages, not_joined = [], []
     not_before = guidance.scheduled_at if round_ == 0 else None
     payloads: dict[str, dict] = {}   # the copy is the same for everyone of one language
     for target in targets:
-        account = found.get(target.person_id)
-        if account is None:
+        if target.person_id not in found:
             not_joined.append(target.person_id)
             continue
         person = people.get(target.person_id)
@@ -109,10 +109,11 @@ async def _copies(ctx: AppContext, guidance: Guidance, attachments: Sequence[Att
                 t, text=guidance.text, parse_mode=guidance.parse_mode, month=guidance.month,
                 scope_name=scope.name if scope else "", attachments=attachments, ack_data=f"{ACK}{guidance.id}")
         suffix = f":r{round_}" if round_ else ""
-        messages.append(outbox.OutgoingMessage(
+        # An unreachable account is still written to: the sender records it as such, for the results.
+        messages += [outbox.OutgoingMessage(
             kind=KIND, chat_id=account.chat_id, payload=payload, person_id=target.person_id,
             ref=store.ref(guidance.id), dedup_key=f"{store.ref(guidance.id)}:{target.person_id}{suffix}",
-            not_before=not_before, platform=account.platform))
+            not_before=not_before, platform=account.platform) for account in found[target.person_id]]
     return messages, not_joined
 
 
@@ -287,28 +288,30 @@ async def on_settled(ctx: AppContext, ref: str) -> None:
     if guidance is None or guidance.status == store.CANCELLED:
         return
     now = codec.instant(ctx.clock.now())
-    message = await _author_report(ctx, guidance, ref)
+    messages = await _author_report(ctx, guidance, ref)
     # Marked sent and the author's report queued together: a crash between them cannot lose the report.
     async with ctx.db.transaction() as conn:
         await store.set_status(conn, guidance_id, store.SENT, sent_at=now)
-        if message is not None:
-            await outbox.enqueue(conn, [message], at=now)
+        if messages:
+            await outbox.enqueue(conn, messages, at=now)
 
 
-async def _author_report(ctx: AppContext, guidance: Guidance, ref: str) -> outbox.OutgoingMessage | None:
-    """The results for the author, in their language; None when there is nobody to tell."""
+async def _author_report(ctx: AppContext, guidance: Guidance, ref: str) -> list[outbox.OutgoingMessage]:
+    """The results for the author, in their language, on their channel(s); none when there is nobody to
+    tell."""
     if guidance.author_person_id is None:
-        return None
-    account = await accounts.get_for_person(ctx.db, guidance.author_person_id)
+        return []
+    where = (await routing.accounts_of(ctx, [guidance.author_person_id])).get(guidance.author_person_id, [])
     author = await org.get_person(ctx.db, guidance.author_person_id)
     result = await report(ctx, guidance.id)
-    if account is None or author is None or result is None:
-        return None
+    if not where or author is None or result is None:
+        return []
     t = i18n.get(author.language)
     scope = await org.get_unit(ctx.db, guidance.scope_unit_id)
     text = t.gettext("The guidance has been delivered.") + "\n" + report_text(
         t, result, scope_name=scope.name if scope else "", now=ctx.clock.now())
-    return outbox.OutgoingMessage(
+    payload = {"text": text, "parse_mode": "HTML", "buttons": report_buttons(t, result)}
+    return [outbox.OutgoingMessage(
         kind="notice", chat_id=account.chat_id, person_id=author.id, ref=f"{ref}:report",
-        dedup_key=f"{ref}:report:{guidance.resend_rounds}", platform=account.platform,
-        payload={"text": text, "parse_mode": "HTML", "buttons": report_buttons(t, result)})
+        dedup_key=f"{ref}:report:{guidance.resend_rounds}", platform=account.platform, payload=payload)
+        for account in where]

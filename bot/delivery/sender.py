@@ -5,9 +5,14 @@ notices). It works through the `outbox` table (storage/outbox.py):
   transaction before anything is sent, and marks each 'sent' (with its message id) right after the send.
   A row's split parts are recorded as they go. So a crash repeats at most the message in flight, and a
   normal stop repeats nothing (claimed rows not yet sent go back to pending).
-- Takes each send's turn from the token's one send budget (bot/delivery/pacing.py), which it shares with
-  the application's direct replies; those go first, so a broadcast yields to a person being answered.
-- 429 (RetryAfter): everything waits `retry_after`, then the same message is tried again (never dropped).
+- Sends each row through the bot of its platform: Telegram rows through its own Bot on the Telegram token,
+  another platform's (Zalo) through `application.bot_data["channels"][platform]`, set by the wiring. A
+  row of a platform with no channel in this process is not claimed: it waits, pending, with a warning.
+- Takes each send's turn from that token's one send budget (bot/delivery/pacing.py; the Zalo token's
+  figures are `[delivery.zalo]`), which it shares with that application's direct replies; those go first,
+  so a broadcast yields to a person being answered.
+- 429 (RetryAfter): everything on that channel waits `retry_after`, then the same message is tried again
+  (never dropped); the other channel goes on.
   Network errors: tried again later with exponential back-off (`not_before`), up to `max_attempts`, then
   'failed'. 403 (blocked, deleted): 'unreachable', and the account is marked unreachable. 400: 'failed'
   with Telegram's description.
@@ -30,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
@@ -161,16 +166,20 @@ class DrainReport:
 
 
 class Sender:
-    def __init__(self, bot: Any, ctx: AppContext) -> None:
+    def __init__(self, bot: Any, ctx: AppContext, channels: Callable[[], Mapping[str, Any]] | None = None) -> None:
+        """`bot`: the Telegram one. `channels`: the other platforms' bots as they are now (read at every
+        pass: the wiring may add a channel after the sender started)."""
         self.bot = bot
         self.ctx = ctx
         self.config = ctx.config.sender
         self.budget = budget_of_bot(bot, self.config)   # the token's one budget, shared with the application
+        self._channels = channels or dict
+        self._warned_no_channel: dict[str, int] = {}
         self.chats = ChatLocks()
         self.counts: Counter = Counter()
         self.lock = SenderLock(ctx.db.path)
-        self._file_ids: dict[tuple[str, str], str] = {}        # (kind, path) → Telegram file_id
-        self._upload_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._file_ids: dict[tuple[str, str, str], str] = {}        # (bot token, kind, path) → file_id
+        self._upload_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._settled_candidates: set[str] = set()
@@ -239,6 +248,32 @@ class Sender:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
+    # -- the channels --
+
+    def bots(self) -> dict[str, Any]:
+        """platform → the Bot its rows are sent through (Telegram always; others when configured)."""
+        found = {platform: bot for platform, bot in self._channels().items() if bot is not None}
+        found[accounts.TELEGRAM] = self.bot
+        return found
+
+    def budget_of(self, platform: str, bot: Any):
+        """The send budget of that platform's token."""
+        if platform == accounts.TELEGRAM:
+            return self.budget
+        return budget_of_bot(bot, self.ctx.config.delivery.pacing_for(platform, self.config))
+
+    async def _warn_without_channel(self, platforms: list[str]) -> None:
+        """Rows waiting for a platform this process has no channel for: said once per platform (again
+        when more come), never dropped nor failed."""
+        waiting = await outbox.due_elsewhere(self.ctx.db, codec.instant(self.ctx.clock.now()), platforms)
+        for platform, count in waiting.items():
+            if count > self._warned_no_channel.get(platform, 0):
+                log.warning("%d message(s) for %s wait: no %s channel is configured in this process",
+                            count, platform, platform)
+            self._warned_no_channel[platform] = count
+        for platform in [p for p in self._warned_no_channel if p not in waiting]:
+            del self._warned_no_channel[platform]
+
     # -- working through the due rows --
 
     async def send_due(self) -> int:
@@ -247,10 +282,14 @@ class Sender:
         handled = 0
         in_flight = asyncio.Semaphore(max(1, self.config.max_in_flight))
         tasks: set[asyncio.Task] = set()
+        bots = self.bots()
+        platforms = sorted(bots)
+        await self._warn_without_channel(platforms)
         try:
             while not self._stopping:
                 now = codec.instant(self.ctx.clock.now())
-                rows = await outbox.claim_due(self.ctx.db, now, max(CLAIM_BATCH, 2 * self.config.max_in_flight))
+                rows = await outbox.claim_due(self.ctx.db, now, max(CLAIM_BATCH, 2 * self.config.max_in_flight),
+                                              platforms=platforms)
                 if not rows:
                     break
                 for position, row in enumerate(rows):
@@ -259,7 +298,7 @@ class Sender:
                         in_flight.release()
                         await outbox.release(self.ctx.db, [r.id for r in rows[position:]])
                         break
-                    task = asyncio.create_task(self._deliver(row))
+                    task = asyncio.create_task(self._deliver(row, bots[row.platform]))
                     tasks.add(task)
                     task.add_done_callback(lambda t: (tasks.discard(t), in_flight.release()))
                     handled += 1
@@ -268,15 +307,16 @@ class Sender:
                 await asyncio.gather(*tasks, return_exceptions=True)
         return handled
 
-    async def _deliver(self, row: outbox.OutboxRow) -> None:
+    async def _deliver(self, row: outbox.OutboxRow, bot: Any) -> None:
         try:
-            async with self.chats.lock(row.chat_id):
-                await self._deliver_row(row)
+            async with self.chats.lock(f"{row.platform}:{row.chat_id}"):
+                await self._deliver_row(row, bot)
         except Exception as error:   # a bug or a broken payload: never leave the row in 'sending'
             log.exception("outbox row %s could not be sent", row.id)
             await self._finish(row, "failed", f"{type(error).__name__}: {error}")
 
-    async def _deliver_row(self, row: outbox.OutboxRow) -> None:
+    async def _deliver_row(self, row: outbox.OutboxRow, bot: Any) -> None:
+        budget = self.budget_of(row.platform, bot)
         parts = plan(row.payload)
         if not parts:
             await self._finish(row, "failed", "empty message")
@@ -289,14 +329,14 @@ class Sender:
                 await outbox.release(self.ctx.db, [row.id])
                 return
             try:
-                await self.budget.acquire(row.chat_id, interactive=False)
-                message = await self._send_part(row.chat_id, parts[index])
-                self.budget.went_through()
+                await budget.acquire(row.chat_id, interactive=False)
+                message = await self._send_part(row.chat_id, parts[index], bot=bot)
+                budget.went_through()
             except RetryAfter as error:
                 seconds = retry_seconds(error)
                 self.counts["rate_limited"] += 1
-                log.warning("Telegram asked to wait %.1f s (flood control); message %s waits", seconds, row.id)
-                self.budget.flood_wait(seconds, row.chat_id)
+                log.warning("%s asked to wait %.1f s (flood control); message %s waits", row.platform, seconds, row.id)
+                budget.flood_wait(seconds, row.chat_id)
                 continue
             except Forbidden as error:
                 await self._finish(row, "unreachable", error.message)
@@ -349,7 +389,7 @@ class Sender:
         attachment = part.attachment or {}
         file_id = attachment.get("file_id")
         path = attachment.get("path")
-        key = (part.kind, path or "")
+        key = (bot.token, part.kind, path or "")
         if file_id is None and path is not None:
             lock = self._upload_locks.setdefault(key, asyncio.Lock())
             async with lock:   # the first recipient uploads; the others reuse its file_id
@@ -358,7 +398,9 @@ class Sender:
                     data = await asyncio.to_thread(Path(path).read_bytes)   # a large file: not in the event loop
                     upload = InputFile(data, filename=attachment.get("filename") or Path(path).name)
                     message = await self._send_file(bot, chat_id, part, upload, markup)
-                    self._file_ids[key] = _file_id_of(message, part.kind)
+                    file_id = _file_id_of(message, part.kind)
+                    if file_id is not None:   # a channel without files (Zalo) has none to reuse
+                        self._file_ids[key] = file_id
                     self.counts["uploads"] += 1
                     return message
         if file_id is None:
@@ -398,10 +440,10 @@ class Sender:
 
     async def _account_for(self, row: outbox.OutboxRow):
         if row.person_id is not None:
-            account = await accounts.get_for_person(self.ctx.db, row.person_id, row.platform)
+            account = await accounts.get_for_person(self.ctx.db, row.person_id, platform=row.platform)
             if account is not None:
                 return account
-        return await accounts.get_by_external(self.ctx.db, row.chat_id, row.platform)
+        return await accounts.get_by_external(self.ctx.db, row.chat_id, platform=row.platform)
 
     # -- when every copy of something has settled --
 
@@ -434,6 +476,15 @@ class Sender:
             self.wake()   # the hook may have queued a report
 
 
+def _pacing_of(ctx: AppContext, bot: Any):
+    """The budget figures of a bot's token: those of the running sender's channel on that token
+    ([delivery.zalo] for Zalo's), else [sender] (Telegram's)."""
+    sender: Sender | None = ctx.extras.get("sender")
+    channels = sender.bots() if sender is not None else {}
+    platform = next((name for name, known in channels.items() if known.token == bot.token), accounts.TELEGRAM)
+    return ctx.config.delivery.pacing_for(platform, ctx.config.sender)
+
+
 def _hook(kind: str) -> Callable[[AppContext, str], Awaitable[None]] | None:
     module = SETTLED_HOOKS.get(kind)
     return module.on_settled if module else None
@@ -453,10 +504,10 @@ def may_have_arrived(error: Exception) -> bool:
     return True
 
 
-def _file_id_of(message: Message, kind: str) -> str:
+def _file_id_of(message: Message, kind: str) -> str | None:
     if kind == "photo":
-        return message.photo[-1].file_id
-    return message.document.file_id
+        return message.photo[-1].file_id if message.photo else None
+    return message.document.file_id if message.document else None
 
 
 # --- Entry points ----------------------------------------------------------------------------------------
@@ -480,7 +531,7 @@ async def start(application: Any, ctx: AppContext) -> None:
     """Start the background sender of a running bot (called by bot/app.py after initialize)."""
     bot = own_bot(application.bot.token, ctx)
     await bot.initialize()
-    sender = Sender(bot, ctx)
+    sender = Sender(bot, ctx, channels=lambda: getattr(application, "bot_data", {}).get("channels", {}))
     ctx.extras["sender"] = sender
     ctx.wake_sender = sender.wake
     sender.start()
@@ -501,7 +552,7 @@ async def drain(bot: Any, ctx: AppContext, *, until_empty: bool = True) -> Drain
     paced like the bot's own sender. With `until_empty`, also waits for messages in network-error
     back-off until they are sent or failed (not for ones scheduled later). If another process (a running
     bot) holds the sender lock, returns at once with `ran=False`: that process sends them."""
-    sender = Sender(bot, ctx)
+    sender = Sender(bot, ctx)   # Telegram only: another channel's rows wait for the running bot
     if not sender.lock.acquire():
         return DrainReport(ran=False)
     try:
@@ -509,10 +560,10 @@ async def drain(bot: Any, ctx: AppContext, *, until_empty: bool = True) -> Drain
         while True:
             await sender.send_due()
             await sender.settle()
-            if not until_empty or not await outbox.waiting_retries(ctx.db):
+            if not until_empty or not await outbox.waiting_retries(ctx.db, platforms=sorted(sender.bots())):
                 break
             before = ctx.clock.now()
-            await asyncio.sleep(await _until_next_due(ctx, sender.config.poll_seconds))
+            await asyncio.sleep(await _until_next_due(ctx, sender.config.poll_seconds, sorted(sender.bots())))
             if ctx.clock.now() == before:
                 break   # a stopped clock (`shcb tick --now`): the retries stay queued for the bot
         await sender.send_due()   # whatever the settled hooks queued (e.g. a report to the author)
@@ -521,8 +572,8 @@ async def drain(bot: Any, ctx: AppContext, *, until_empty: bool = True) -> Drain
         sender.lock.release()
 
 
-async def _until_next_due(ctx: AppContext, poll: float) -> float:
-    due = await outbox.next_due(ctx.db)
+async def _until_next_due(ctx: AppContext, poll: float, platforms: list[str]) -> float:
+    due = await outbox.next_due(ctx.db, platforms=platforms)
     if due is None:
         return poll
     wait = (codec.parse_instant(due) - ctx.clock.now()).total_seconds()
@@ -536,7 +587,7 @@ async def send_now(ctx: AppContext, bot: Any, chat_id: str | int, payload: dict[
     sender: Sender | None = ctx.extras.get("sender")
     renderer = sender if sender is not None else Sender(bot, ctx)
     paced_by_bot = getattr(bot, "rate_limiter", None) is not None
-    budget = budget_of_bot(bot, ctx.config.sender)
+    budget = None if paced_by_bot else budget_of_bot(bot, _pacing_of(ctx, bot))
     chat = str(chat_id)
     sent: list[Message] = []
     for part in plan(payload):

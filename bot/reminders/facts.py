@@ -50,7 +50,7 @@ class Directory:
 
     units: dict[int, org.Unit] = field(default_factory=dict)
     people: dict[int, org.Person] = field(default_factory=dict)
-    accounts: dict[int, accounts.Account] = field(default_factory=dict)
+    accounts: dict[int, list[accounts.Account]] = field(default_factory=dict)   # where to write (for_people)
     members: dict[int, list[int]] = field(default_factory=dict)   # unit id -> person ids meant to receive
     # recommendations named by a reminder: (rule, subject) -> items (the answers a cell received since its
     # previous meeting reminder; a ward's open items)
@@ -69,9 +69,10 @@ async def guidance_sent(db: Database, pairs: Iterable[tuple[int, str]]) -> froze
     return frozenset(found)
 
 
-async def load(db: Database, periods: Iterable[str], *, ward_ids: Iterable[int] | None = None,
+async def load(db: Database, periods: Iterable[str], *, both_channels: bool, ward_ids: Iterable[int] | None = None,
                with_guidance: bool = True) -> tuple[Facts, Directory]:
-    """The facts for these periods (optionally: for some wards only)."""
+    """The facts for these periods (optionally: for some wards only). `both_channels`: `[delivery]
+    both_channels` (whether a person on two channels is written to on both)."""
     periods = list(periods)
     wards = await org.units_of_kind(db, "ward")
     if ward_ids is not None:
@@ -86,8 +87,8 @@ async def load(db: Database, periods: Iterable[str], *, ward_ids: Iterable[int] 
     for person, membership in leaders + staff:
         directory.people[person.id] = person
         directory.members.setdefault(membership.unit_id, []).append(person.id)
-    directory.accounts = await accounts.for_people(db, directory.people)
-    reachable = {pid for pid, account in directory.accounts.items() if not account.unreachable}
+    directory.accounts = await accounts.for_people(db, directory.people, both=both_channels)
+    reachable = {pid for pid, listed in directory.accounts.items() if any(not a.unreachable for a in listed)}
 
     def recipients(unit_id: int) -> tuple[int, ...]:
         return tuple(dict.fromkeys(pid for pid in directory.members.get(unit_id, []) if pid in reachable))

@@ -99,7 +99,7 @@ async def tick(ctx: AppContext, now: datetime) -> TickResult:
 async def _tick(ctx: AppContext, now: datetime) -> TickResult:
     settings = settings_of(ctx)
     periods = schedule.periods_around(now, settings.tz)
-    facts, directory = await load(ctx.db, periods)
+    facts, directory = await load(ctx.db, periods, both_channels=ctx.config.delivery.both_channels)
     result = TickResult(now=now, directory=directory)
     dues = schedule.due(now, facts, settings, periods)
     if not dues:
@@ -133,14 +133,14 @@ def _messages(d: Due, directory: Directory, facts: Facts, settings: Settings) ->
         return []
     found = []
     for person_id in d.recipients:
-        account = directory.accounts.get(person_id)
-        if account is None:
-            continue
-        found.append(outbox.OutgoingMessage(
-            kind="reminder", chat_id=account.chat_id, person_id=person_id, platform=account.platform,
-            payload=render(d, person_id, directory, facts, settings),
-            ref=f"reminder:{d.rule}:{d.period}",
-            dedup_key=dedup_key(d.rule, d.subject, d.period, person_id, d.occurrence)))
+        for account in directory.accounts.get(person_id, []):
+            if account.unreachable:
+                continue
+            found.append(outbox.OutgoingMessage(
+                kind="reminder", chat_id=account.chat_id, person_id=person_id, platform=account.platform,
+                payload=render(d, person_id, directory, facts, settings),
+                ref=f"reminder:{d.rule}:{d.period}",
+                dedup_key=dedup_key(d.rule, d.subject, d.period, person_id, d.occurrence)))
     return found
 
 

@@ -22,7 +22,8 @@ from bot.reminders.facts import parse_time
 from bot.reports import charts, facts, xlsx
 from bot.reports.summary import ward_summary
 from bot.rules import report_delivery, schedule
-from storage import accounts, codec, org, outbox, reminders
+from bot.delivery import routing
+from storage import codec, org, outbox, reminders
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +98,11 @@ async def _tick(ctx: AppContext, now: datetime) -> list[Decided]:
                                                                              rule=report_delivery.RULE)}
     wards = await org.units_of_kind(ctx.db, "ward")
     staff = await org.current_members(ctx.db, [ward.id for ward in wards], [org.WARD_STAFF])
-    found = await accounts.for_people(ctx.db, [person.id for person, _m in staff])
+    found = await routing.reachable(ctx, [person.id for person, _m in staff])
     people = {person.id: person for person, _m in staff}
     recipients: dict[int, list[int]] = {ward.id: [] for ward in wards}
     for person, membership in staff:
-        account = found.get(person.id)
-        if account is not None and not account.unreachable and person.id not in recipients[membership.unit_id]:
+        if person.id in found and person.id not in recipients[membership.unit_id]:
             recipients[membership.unit_id].append(person.id)
     dues = report_delivery.due(now, {ward: tuple(ids) for ward, ids in recipients.items()}, decided,
                                day=settings.delivery_day, at=parse_time(settings.delivery_time), tz=tz)
@@ -114,14 +114,13 @@ async def _tick(ctx: AppContext, now: datetime) -> list[Decided]:
             report = await facts.ward_report(ctx.db, ctx.config, by_id[d.ward_id], d.period)
             files: dict[str, tuple[Path, Path]] = {}
             for person_id in d.recipients:
-                lang = i18n.normalize_language(found[person_id].language or people[person_id].language)
+                lang = i18n.normalize_language(found[person_id][0].language or people[person_id].language)
                 if lang not in files:
                     files[lang] = await report_files(ctx, report, lang, files_dir(ctx) / d.period)
-                account = found[person_id]
-                messages.append(outbox.OutgoingMessage(
+                messages += [outbox.OutgoingMessage(
                     kind=KIND, chat_id=account.chat_id, person_id=person_id, platform=account.platform,
                     payload=payload(i18n.get(lang), report, *files[lang]), ref=f"report:ward:{d.period}",
-                    dedup_key=dedup_key(d.ward_id, d.period, person_id)))
+                    dedup_key=dedup_key(d.ward_id, d.period, person_id)) for account in found[person_id]]
         async with ctx.db.transaction() as conn:
             fresh = await reminders.record(conn, rule=report_delivery.RULE, subject=d.ward_id, period=d.period,
                                            status=d.action, reason=d.reason, due_at=codec.instant(d.at),

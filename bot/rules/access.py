@@ -99,6 +99,18 @@ def invite_expiry(created_at: datetime) -> datetime:
     return created_at + INVITE_VALIDITY
 
 
+# Wrong invite codes one chat account may send in a day before it is asked to wait: codes are typed by hand
+# on Zalo (10 of 31 characters: not guessable anyway), and a person who got theirs wrong five times needs
+# the ward's office rather than a sixth try.
+WRONG_CODES_PER_DAY = 5
+WRONG_CODES_WINDOW = timedelta(days=1)
+
+
+def may_try_a_code(wrong_codes_in_window: int) -> bool:
+    """Whether an account that sent this many wrong codes in the last WRONG_CODES_WINDOW may try another."""
+    return wrong_codes_in_window < WRONG_CODES_PER_DAY
+
+
 def invite_status(invite: InviteFacts | None, now: datetime) -> InviteStatus:
     """An invite is single-use and valid until its expiry instant (exclusive). A used code says "used"
     even once it has also expired: that is the more useful thing to tell."""

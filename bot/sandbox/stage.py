@@ -223,7 +223,7 @@ class Stage:
         if link:
             at = codec.instant(self.clock.now())
             await accounts.link(self.db, external_id=user_id, chat_id=user_id, person_id=person.id, at=at,
-                                language=language, display_name=person.full_name)
+                                language=language, display_name=person.full_name, platform=accounts.TELEGRAM)
             if person.language != language:
                 await org.set_language(self.db, person.id, language, at)
                 person = await org.get_person(self.db, person.id) or person
