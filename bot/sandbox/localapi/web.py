@@ -11,11 +11,7 @@ Tokens appear in every URL, so nothing here logs a URL without redacting it.
 from __future__ import annotations
 
 import asyncio
-import inspect
-import json
-import logging
 import re
-from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import tornado.web
@@ -23,60 +19,19 @@ import tornado.web
 from bot.sandbox.localapi import errors
 from bot.sandbox.localapi import methods_bot, methods_messages, methods_updates  # noqa: F401  (they register the methods)
 from bot.sandbox.localapi.call import Call, Described, find_method
-from bot.sandbox.localapi.errors import ApiError, UserSideError
+from bot.sandbox.localapi.errors import ApiError
+from bot.sandbox.localapi.httpbase import JsonHandler, NotFoundHandler, UserSideHandler, log_request
 from bot.sandbox.localapi.params import Params
 from bot.sandbox.localapi.user_side import USER_METHODS
 
 if TYPE_CHECKING:
     from bot.sandbox.localapi.server import LocalBotApi
 
-log = logging.getLogger("bot.sandbox.localapi")
-
 TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
-_TOKEN_IN_PATH = re.compile(r"(/(?:file/)?bot|/_user/)[^/?]+")
 _NOT_FOUND = {"ok": False, "error_code": 404, "description": errors.NOT_FOUND}
 
 
-def redact(uri: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1<token>", uri)
-
-
-def log_request(handler: tornado.web.RequestHandler) -> None:
-    request = handler.request
-    log.debug("%s %s %d %.1fms", request.method, redact(request.uri or ""), handler.get_status(),
-              1000.0 * request.request_time())
-
-
-class _Base(tornado.web.RequestHandler):
-    def initialize(self, api: LocalBotApi) -> None:
-        self.api = api
-
-    def prepare(self) -> None:
-        self.api.request_started(self)
-
-    def on_finish(self) -> None:
-        self.api.request_done(self)
-
-    def reply(self, status: int, body: object) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body, ensure_ascii=False))
-
-    def log_exception(self, typ, value, tb) -> None:  # tornado's version logs the URL, token included
-        log.error("%s %s failed", self.request.method, redact(self.request.uri or ""), exc_info=(typ, value, tb))
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        self.reply(status_code, {"ok": False, "error_code": status_code, "description": HTTPStatus(status_code).phrase})
-
-
-class NotFoundHandler(_Base):
-    def prepare(self) -> None:
-        self.reply(404, _NOT_FOUND)
-
-
-class BotApiHandler(_Base):
-    _task: asyncio.Future | None = None
-
+class BotApiHandler(JsonHandler):
     async def get(self, token: str, name: str) -> None:
         if not TOKEN_RE.fullmatch(token):
             return self.reply(404, _NOT_FOUND)
@@ -90,15 +45,13 @@ class BotApiHandler(_Base):
             params = Params.from_request(request.query_arguments, request.body_arguments, request.files,
                                          request.headers.get("Content-Type", ""), request.body)
             call = Call(bot, params, self.api.limits, self.api.webhooks)
-            self._task = asyncio.ensure_future(_after_latency(self.api.network.latency(), function, call))
+            self._task = asyncio.ensure_future(self.api.after_latency(function, call))
             result = await self._task
         except ApiError as error:
             return self.reply(error.code, error.to_json())
         except asyncio.CancelledError:
             return None  # the client went away while we waited (a long poll it gave up)
-        delays = self.api.answer_delays.get(name.lower())
-        if delays:
-            await asyncio.sleep(delays.pop(0))   # done, but the answer is slow to come back
+        await self.api.answer_delay(name)
         body = {"ok": True, "result": result}
         if isinstance(result, Described):
             body = {"ok": True, "result": result.result, "description": result.description}
@@ -106,21 +59,8 @@ class BotApiHandler(_Base):
 
     post = get
 
-    def on_connection_close(self) -> None:
-        self.api.request_done(self)
-        if self._task is not None:
-            self._task.cancel()
 
-
-async def _after_latency(delay: float, function, call: Call):
-    """The call as the server sees it once it has crossed the network: flood control counts it on
-    arrival, after the latency."""
-    if delay > 0:
-        await asyncio.sleep(delay)
-    return await function(call)
-
-
-class FileHandler(_Base):
+class FileHandler(JsonHandler):
     """Downloads by file_path, as PTB's File.download_* asks for them."""
 
     def get(self, token: str, path: str) -> None:
@@ -131,7 +71,7 @@ class FileHandler(_Base):
         self.finish(stored.data)
 
 
-class UserFileHandler(_Base):
+class UserFileHandler(JsonHandler):
     def get(self, token: str, file_id: str) -> None:
         stored = self.api.bot(token).files.get(file_id) if TOKEN_RE.fullmatch(token) else None
         if stored is None:
@@ -140,19 +80,8 @@ class UserFileHandler(_Base):
         self.finish(stored.data)
 
 
-class UserApiHandler(_Base):
-    async def post(self, token: str, name: str) -> None:
-        function = USER_METHODS.get(name)
-        if function is None or not TOKEN_RE.fullmatch(token):
-            return self.reply(404, {"ok": False, "description": f"unknown user-side call {name!r}"})
-        try:
-            body = json.loads(self.request.body or b"{}")
-            result = function(self.api.bot(token), body)
-            if inspect.isawaitable(result):
-                result = await result
-        except (UserSideError, KeyError, ValueError, TypeError) as error:
-            return self.reply(400, {"ok": False, "description": str(error) or type(error).__name__})
-        self.reply(200, {"ok": True, "result": result})
+def _bot_of(api: LocalBotApi, token: str):
+    return api.bot(token) if TOKEN_RE.fullmatch(token) else None
 
 
 def make_app(api: LocalBotApi) -> tornado.web.Application:
@@ -162,7 +91,7 @@ def make_app(api: LocalBotApi) -> tornado.web.Application:
             (r"/bot([^/]*)/([^/]*)", BotApiHandler, options),
             (r"/file/bot([^/]+)/(.+)", FileHandler, options),
             (r"/_user/([^/]+)/file/([^/]+)", UserFileHandler, options),
-            (r"/_user/([^/]+)/([^/]+)", UserApiHandler, options),
+            (r"/_user/([^/]+)/([^/]+)", UserSideHandler, {**options, "methods": USER_METHODS, "bot_of": _bot_of}),
         ],
         default_handler_class=NotFoundHandler,
         default_handler_args=options,

@@ -21,7 +21,12 @@ DELIVERY_TIMEOUT = 10.0
 
 
 class WebhookSender:
-    def __init__(self) -> None:
+    """`secret_header` carries the webhook's secret; `body` turns a queued update into what is posted
+    (Telegram posts the update itself)."""
+
+    def __init__(self, secret_header: str = "X-Telegram-Bot-Api-Secret-Token", body=lambda update: update) -> None:
+        self._secret_header = secret_header
+        self._body = body
         self._client: httpx.AsyncClient | None = None
         self._tasks: dict[str, asyncio.Task] = {}
 
@@ -65,7 +70,7 @@ class WebhookSender:
                 failures = 0
                 continue
             hook.last_error_date, hook.last_error_message = bot.now(), error
-            log.debug("webhook delivery of update %s failed: %s", update["update_id"], error)
+            log.debug("webhook delivery failed: %s", error)
             failures += 1
             await asyncio.sleep(min(RETRY_FIRST_PAUSE * 2 ** (failures - 1), RETRY_MAX_PAUSE))
 
@@ -73,9 +78,9 @@ class WebhookSender:
         """None when the receiver took the update, else Telegram's kind of error text."""
         headers = {"Content-Type": "application/json"}
         if hook.secret_token:
-            headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
+            headers[self._secret_header] = hook.secret_token
         try:
-            response = await self._client.post(hook.url, json=update, headers=headers)
+            response = await self._client.post(hook.url, json=self._body(update), headers=headers)
         except httpx.ConnectError:
             return "Connection refused"
         except httpx.HTTPError as error:
