@@ -10,12 +10,14 @@ at once, as on Telegram.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.zalo.backoff import Backoff
-from bot.channels.zalo.request import ZaloRequest
+from bot.channels.zalo.request import Intake, ZaloRequest
 from bot.core.config import Config, SenderConfig
 from bot.core.context import AppContext
 from bot.core.updates import PerChatUpdateProcessor
@@ -32,10 +34,10 @@ def pacing(config: Config) -> SenderConfig:
                                per_chat_burst=zalo.per_chat_burst)
 
 
-def _requests(ctx: AppContext, pool: int) -> ZaloRequest:
+def _requests(ctx: AppContext, pool: int, intake: Intake | None = None) -> ZaloRequest:
     from bot.app import _tls_context   # (one TLS context for every client of the process)
 
-    return ZaloRequest(ctx, backoff=backoff_of(ctx), connection_pool_size=pool,
+    return ZaloRequest(ctx, backoff=backoff_of(ctx), intake=intake, connection_pool_size=pool,
                        httpx_kwargs={"verify": _tls_context()})
 
 
@@ -51,13 +53,14 @@ def build_zalo_application(ctx: AppContext, *, webhook: bool = False, services: 
     from bot import app as wiring   # (bot.app imports this module for its wiring)
 
     zalo = ctx.config.zalo
+    intake = Intake()
     builder = (
         ApplicationBuilder()
         .token(zalo.token)
         .base_url(zalo.base_url)
         .base_file_url(zalo.base_url)
-        .request(_requests(ctx, 64))
-        .get_updates_request(_requests(ctx, 1))
+        .request(_requests(ctx, 64, intake))
+        .get_updates_request(_requests(ctx, 1, intake))
         .rate_limiter(SharedBudgetRateLimiter(token=zalo.token, api_root=zalo.base_url, config=pacing(ctx.config)))
         .defaults(Defaults(tzinfo=ctx.clock.tz))
         .concurrent_updates(PerChatUpdateProcessor())
@@ -65,14 +68,21 @@ def build_zalo_application(ctx: AppContext, *, webhook: bool = False, services: 
     if services:
         builder = builder.post_init(wiring._post_init).post_stop(wiring._post_stop).post_shutdown(wiring._post_shutdown)
     else:
-        builder = builder.job_queue(None)
+        builder = builder.job_queue(None).post_init(_nothing).post_stop(_nothing).post_shutdown(_nothing)
     application = builder.build()
     application.bot_data["ctx"] = ctx
     application.bot_data["platform"] = PLATFORM
     application.bot_data["webhook"] = webhook
-    for module in wiring.FEATURES:
-        module.register(application, ctx)
+    with warnings.catch_warnings():
+        # Without services there is no JobQueue on purpose: the features only ask whether there is one.
+        warnings.filterwarnings("ignore", message="No `JobQueue` set up", category=PTBUserWarning)
+        for module in wiring.FEATURES:
+            module.register(application, ctx)
     return application
+
+
+async def _nothing(application: Application) -> None:
+    pass
 
 
 def sender_bot(ctx: AppContext) -> Bot:
@@ -89,5 +99,10 @@ def adapter_of(application: Application) -> ZaloRequest:
 
 
 def updates_adapter_of(application: Application) -> ZaloRequest:
-    """The adapter behind its getUpdates (what the stage counts)."""
+    """The adapter behind its getUpdates."""
     return application.bot._request[0]   # PTB keeps (get_updates_request, request)
+
+
+def intake_of(application: Application) -> Intake:
+    """What the application took from Zalo (by getUpdates or webhook) and the update ids it gave."""
+    return adapter_of(application).intake

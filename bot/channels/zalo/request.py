@@ -16,6 +16,7 @@ without a call; methods with no meaning on Zalo answer BadRequest.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -49,6 +50,32 @@ class ZaloError(Exception):
         self.retry_after = retry_after
 
 
+class Intake:
+    """The Zalo updates an application took and the update ids it gave them (shared by its requests):
+    how the stage knows the bot is done with what a person did, a refused number included."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self.update_ids: list[int] = []
+        self._changed = asyncio.Condition()
+
+    async def record(self, update_ids: list[int]) -> None:
+        async with self._changed:
+            self.taken += 1
+            self.update_ids += update_ids
+            self._changed.notify_all()
+
+    async def wait_taken(self, count: int, timeout: float) -> bool:
+        async def enough() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.taken >= count)
+        try:
+            await asyncio.wait_for(enough(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+
 @dataclass
 class _Call:
     base: str          # "<base_url><token>": what PTB put before the method name
@@ -72,14 +99,13 @@ class ZaloRequest(HTTPXRequest):
     """One per Bot request slot (the Application's calls, its getUpdates); all of them share `ctx`'s
     database, so they agree on ids and option lists."""
 
-    def __init__(self, ctx: AppContext, *, backoff: Backoff | None = None, **kwargs: Any) -> None:
+    def __init__(self, ctx: AppContext, *, backoff: Backoff | None = None, intake: Intake | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
         self.backoff = backoff or Backoff()
+        self.intake = intake or Intake()
         self.me: dict[str, Any] | None = None
-        # Zalo updates taken and fully translated (what the stage waits for, with the update ids given).
-        self.updates_taken = 0
-        self.update_ids: list[int] = []
         self._methods: dict[str, Callable[[_Call], Awaitable[Any]]] = {
             "getMe": self._get_me, "getUpdates": self._get_updates, "sendMessage": self._send_message,
             "editMessageText": self._edit_text, "editMessageReplyMarkup": self._edit_markup,
@@ -116,7 +142,7 @@ class ZaloRequest(HTTPXRequest):
 
     async def _zalo(self, call: _Call, method: str, params: dict[str, Any], *, quiet: tuple[int, ...] = ()) -> Any:
         """Call Zalo; its result, or ZaloError. Statuses in `quiet` answer None instead (a long poll's 408)."""
-        data = RequestData([RequestParameter(key, value) for key, value in params.items() if value is not None])
+        data = RequestData([RequestParameter(key, value, []) for key, value in params.items() if value is not None])
         status, content = await super().do_request(f"{call.base}/{method}", "POST", data, **call.timeouts)
         try:
             body = json.loads(content.decode("utf-8")) if content else {}
@@ -374,11 +400,13 @@ class ZaloRequest(HTTPXRequest):
     async def translate(self, update: Any, call: _Call | None = None) -> list[dict[str, Any]]:
         """The Telegram updates (none or one) for a Zalo update; a number out of range is answered here.
         Also what the webhook receiver calls."""
+        given: list[dict[str, Any]] = []
         try:
-            return await self._translate(update, call)
+            given = await self._translate(update, call)
+            return given
         finally:
             if update:
-                self.updates_taken += 1
+                await self.intake.record([data["update_id"] for data in given])
 
     async def _translate(self, update: Any, call: _Call | None) -> list[dict[str, Any]]:
         if isinstance(update, list):   # should Zalo ever send several
@@ -404,7 +432,6 @@ class ZaloRequest(HTTPXRequest):
                 stored = await zalo.get_message(self.ctx.db, listed.message_id)
                 if stored is not None:
                     update_id = await zalo.next_update_id(self.ctx.db)
-                    self.update_ids.append(update_id)
                     return [updates.callback_update(update_id, query_id=f"{chat_id}:{update_id}", user=user,
                                                     message=self._public(stored.telegram), data=choice.callback_data)]
             elif choice.kind == updates.OUT_OF_RANGE:
@@ -415,7 +442,6 @@ class ZaloRequest(HTTPXRequest):
                                shown=incoming.text or incoming.caption or "", at=at,
                                zalo_message_id=incoming.zalo_message_id)
         update_id = await zalo.next_update_id(self.ctx.db)
-        self.update_ids.append(update_id)
         return [{"update_id": update_id, "message": message}]
 
     async def _refuse_number(self, call: _Call | None, chat_id: int, zalo_chat: str, numbers: list[int]) -> None:
