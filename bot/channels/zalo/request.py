@@ -174,7 +174,7 @@ class ZaloRequest(HTTPXRequest):
 
     async def _translator(self, chat_id: int) -> i18n.Translator:
         """The person's language: their own, else their account's, else the configured default."""
-        account = await accounts.get_by_external(self.ctx.db, str(chat_id), accounts.ZALO)
+        account = await accounts.get_by_external(self.ctx.db, str(chat_id), platform=accounts.ZALO)
         language = account.language if account else None
         if account is not None and account.person_id is not None:
             person = await org.get_person(self.ctx.db, account.person_id)
