@@ -25,7 +25,7 @@ class StoredMessage:
 class OptionList:
     chat_id: int
     message_id: int
-    options: dict[int, str]      # number typed -> the button's callback_data
+    options: dict[str, str]      # what is typed ("3", "b") -> the button's callback_data
     label_numbered: bool
 
 
@@ -62,7 +62,7 @@ async def next_update_id(db: Database) -> int:
 
 async def add_message(db: Database, *, chat_id: int, from_bot: bool, telegram: dict[str, Any], shown: str,
                       at: str, zalo_message_id: str | None = None,
-                      options: tuple[dict[int, str], bool] | None = None, keep_options: bool = False) -> int:
+                      options: tuple[dict[str, str], bool] | None = None, keep_options: bool = False) -> int:
     """Record a message and give it its id; `telegram["message_id"]` is filled in. For the bot's messages,
     the chat's option list becomes `options` (None: no list any more), unless `keep_options` (a notice
     that answers a press leaves the list the person is answering)."""
@@ -80,7 +80,7 @@ async def add_message(db: Database, *, chat_id: int, from_bot: bool, telegram: d
 
 
 async def update_message(db: Database, message_id: int, *, telegram: dict[str, Any], shown: str, at: str,
-                         zalo_message_id: str | None = None, options: tuple[dict[int, str], bool] | None,
+                         zalo_message_id: str | None = None, options: tuple[dict[str, str], bool] | None,
                          latest: bool) -> None:
     """An edit: the message now holds `telegram` and shows `shown`. `latest`: it was sent again as the
     newest message, so its options are the chat's list; else its options replace the list only if the
@@ -104,7 +104,7 @@ async def update_message(db: Database, message_id: int, *, telegram: dict[str, A
         await _set_options(conn, chat_id, message_id, options, at)
 
 
-async def _set_options(conn, chat_id: int, message_id: int, options: tuple[dict[int, str], bool] | None,
+async def _set_options(conn, chat_id: int, message_id: int, options: tuple[dict[str, str], bool] | None,
                        at: str) -> None:
     if not options or not options[0]:
         await conn.execute("DELETE FROM zalo_option_lists WHERE chat_id = ?", (chat_id,))
@@ -114,7 +114,7 @@ async def _set_options(conn, chat_id: int, message_id: int, options: tuple[dict[
         """INSERT INTO zalo_option_lists (chat_id, message_id, options, label_numbered, at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (chat_id) DO UPDATE SET message_id = excluded.message_id, options = excluded.options,
                label_numbered = excluded.label_numbered, at = excluded.at""",
-        (chat_id, message_id, json.dumps(sorted(numbered.items()), ensure_ascii=False), int(label_numbered), at))
+        (chat_id, message_id, json.dumps(list(numbered.items()), ensure_ascii=False), int(label_numbered), at))
 
 
 async def forget_options_of(db: Database, message_id: int) -> None:
@@ -135,5 +135,5 @@ async def option_list(db: Database, chat_id: int) -> OptionList | None:
     row = await db.fetchone("SELECT * FROM zalo_option_lists WHERE chat_id = ?", (chat_id,))
     if row is None:
         return None
-    options = {int(number): data for number, data in json.loads(row["options"])}
+    options = {str(key): data for key, data in json.loads(row["options"])}
     return OptionList(row["chat_id"], row["message_id"], options, bool(row["label_numbered"]))

@@ -27,7 +27,7 @@ def test_text_without_parse_mode_is_left_as_it_is():
 def test_buttons_become_numbered_options_with_a_vietnamese_hint():
     shown = render.render(VI, "Chọn:", None, keyboard([("Có", "y"), ("Không", "n")], [("Hủy", "x")]))
     assert shown.text == "Chọn:\n\n1. Có\n2. Không\n3. Hủy\n\nTrả lời 1, 2 hoặc 3."
-    assert shown.choices == {1: "y", 2: "n", 3: "x"}
+    assert shown.choices == {"1": "y", "2": "n", "3": "x"}
     assert not shown.label_numbered
 
 
@@ -38,32 +38,33 @@ def test_the_hint_in_english_and_for_long_lists():
     assert render.render(VI, "Chọn", None, keyboard([("A", "a")])).text.endswith("Trả lời 1.")
 
 
-def test_labels_with_their_own_number_keep_it_and_the_others_follow():
+def test_labels_with_their_own_number_keep_it_and_the_others_get_letters():
+    # A page of a longer list: "5" must stay member 5 (on the next page), not become "▶".
     markup = keyboard([("✅ 3. Nguyễn Văn A", "rc:t:3")], [("⛔ 4. Lê Thị B", "rc:t:4")],
                       [("◀", "rc:p:0"), ("✅ Xong", "rc:done")])
     shown = render.render(VI, "Điểm danh", None, markup)
-    assert shown.choices == {3: "rc:t:3", 4: "rc:t:4", 5: "rc:p:0", 6: "rc:done"}
+    assert shown.choices == {"3": "rc:t:3", "4": "rc:t:4", "a": "rc:p:0", "b": "rc:done"}
     assert shown.label_numbered
-    assert "\n✅ 3. Nguyễn Văn A\n⛔ 4. Lê Thị B\n5. ◀\n6. ✅ Xong\n" in shown.text
-    assert shown.text.endswith("Trả lời 3, 4, 5 hoặc 6.")
+    assert "\n✅ 3. Nguyễn Văn A\n⛔ 4. Lê Thị B\na. ◀\nb. ✅ Xong\n" in shown.text
+    assert shown.text.endswith("Trả lời bằng số thứ tự hoặc chữ cái ở đầu dòng.")
 
 
 def test_a_dash_after_the_number_counts_as_the_labels_own_number():
     shown = render.render(EN, "?", None, keyboard([("1 — Continue", "k")], [("2 — Discard it", "d")]))
-    assert shown.choices == {1: "k", 2: "d"}
+    assert shown.choices == {"1": "k", "2": "d"}
     assert "\n1 — Continue\n2 — Discard it\n" in shown.text
 
 
 def test_a_label_number_used_twice_is_kept_once():
     shown = render.render(EN, "?", None, keyboard([("1. A", "a")], [("1. B", "b")]))
-    assert shown.choices == {1: "a", 2: "b"}
+    assert shown.choices == {"1": "a", "a": "b"}
 
 
 def test_url_buttons_are_shown_as_addresses_not_numbered():
     markup = {"inline_keyboard": [[{"text": "Tài liệu", "url": "https://x.vn/d"}, {"text": "OK", "callback_data": "ok"}]]}
     shown = render.render(VI, "Xem", None, markup)
     assert "Tài liệu: https://x.vn/d" in shown.text
-    assert shown.choices == {1: "ok"}
+    assert shown.choices == {"1": "ok"}
 
 
 def test_reply_keyboards_show_their_labels_but_not_the_contact_button():

@@ -37,20 +37,27 @@ def test_malformed_updates_are_none():
 
 
 def test_a_bare_number_among_the_options_presses_it():
-    options = {1: "y", 2: "n"}
-    assert updates.typed_choice(" 2 ", options, False) == updates.Choice(updates.PRESS, 2, "n")
+    options = {"1": "y", "2": "n"}
+    assert updates.typed_choice(" 2 ", options, False) == updates.Choice(updates.PRESS, "2", "n")
     assert updates.typed_choice("2.", options, False).kind == updates.PRESS
 
 
+def test_a_letter_presses_a_button_beside_label_numbered_ones():
+    options = {"3": "t3", "a": "next", "b": "done"}
+    assert updates.typed_choice("B", options, True) == updates.Choice(updates.PRESS, "b", "done")
+    assert updates.typed_choice("c", options, True).kind == updates.PASS
+
+
 def test_a_number_out_of_range_is_refused_unless_labels_carry_numbers():
-    assert updates.typed_choice("5", {1: "y", 2: "n"}, False).kind == updates.OUT_OF_RANGE
-    assert updates.typed_choice("15", {3: "t3", 4: "t4", 5: "done"}, True).kind == updates.PASS
+    assert updates.typed_choice("5", {"1": "y", "2": "n"}, False).kind == updates.OUT_OF_RANGE
+    assert updates.typed_choice("15", {"3": "t3", "4": "t4", "a": "done"}, True).kind == updates.PASS
 
 
 def test_anything_else_passes_through():
-    assert updates.typed_choice("vắng 3 7", {1: "y"}, True).kind == updates.PASS
+    assert updates.typed_choice("vắng 3 7", {"1": "y"}, True).kind == updates.PASS
     assert updates.typed_choice("2", None, False).kind == updates.PASS
-    assert updates.typed_choice("12345", {1: "y"}, False).kind == updates.PASS
+    assert updates.typed_choice("12345", {"1": "y"}, False).kind == updates.PASS
+    assert updates.typed_choice("a", {"1": "y"}, False).kind == updates.PASS
 
 
 def test_a_press_carries_the_message_and_its_callback_data():

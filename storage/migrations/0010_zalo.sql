@@ -27,7 +27,7 @@ CREATE INDEX zalo_messages_chat ON zalo_messages (chat_id, message_id);
 CREATE TABLE zalo_option_lists (
     chat_id         INTEGER PRIMARY KEY REFERENCES zalo_ids(local_id),
     message_id      INTEGER NOT NULL REFERENCES zalo_messages(message_id),
-    options         TEXT NOT NULL,         -- JSON: [[number, callback_data], ...]
+    options         TEXT NOT NULL,         -- JSON: [[typed key ("3", "b"), callback_data], ...]
     label_numbered  INTEGER NOT NULL,      -- some labels carried their own numbers (the roll call's list)
     at              TEXT NOT NULL
 );

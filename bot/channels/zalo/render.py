@@ -2,9 +2,12 @@
 formatting), the inline keyboard as numbered options with a hint ("Trả lời 1, 2 hoặc 3"), a reply
 keyboard's labels as a line of text, all cut into parts Zalo accepts (2000 characters).
 
-Numbering. A button whose label already starts with a number ("✅ 3. Nguyễn Văn A", "1 — Continue",
-after an optional mark) keeps that number, so that the number typed is the one the handlers' own typed
-forms use (the roll call's "vắng 3"); the other buttons are numbered after the highest of those, in order.
+Numbering. Buttons are numbered 1, 2, 3 … in order. But a button whose label already starts with a
+number ("✅ 3. Nguyễn Văn A", "1 — Continue", after an optional mark) keeps that number, so that the
+number typed is the one the handlers' own typed forms use (the roll call's "vắng 3"); in such a list the
+other buttons get letters (a, b, c …), not the numbers after the highest label: those lists are pages
+(15 members of 30, 6 recommendations of 20), and "16" must stay member 16 of the next page, which the
+handlers' typed form understands, not become the "▶" button of this one.
 Plain functions over plain data (the Bot API's JSON); the translator is passed in.
 """
 
@@ -19,13 +22,14 @@ from bot.core.i18n import Translator
 from bot.rules.text_split import split_text
 
 ZALO_TEXT_LIMIT = 2000
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # A label's own number: after an optional mark (an emoji, a symbol), digits then "." or a dash.
 _LABEL_NUMBER = re.compile(r"^(?:[^\w\s]+\s*)?(\d{1,4})(?:\.|\s*[—–-])\s")
 
 
 @dataclass(frozen=True)
 class Option:
-    number: int
+    key: str                   # what the person types: "3", or "b" beside label-numbered buttons
     label: str
     callback_data: str
     label_numbered: bool       # the number was the label's own
@@ -38,9 +42,9 @@ class Rendered:
     links: tuple[tuple[str, str], ...] = ()    # (label, url) of URL buttons, shown in the text
 
     @property
-    def choices(self) -> dict[int, str]:
-        """number -> callback_data: what a typed number presses."""
-        return {option.number: option.callback_data for option in self.options}
+    def choices(self) -> dict[str, str]:
+        """key -> callback_data: what a typed number (or letter) presses."""
+        return {option.key: option.callback_data for option in self.options}
 
     @property
     def label_numbered(self) -> bool:
@@ -103,22 +107,27 @@ def number_buttons(inline_keyboard: list[list[dict[str, Any]]]) -> tuple[tuple[O
         if number is not None and number not in own.values():
             own[index] = number
     next_number = max(own.values(), default=0) + 1
+    letters = iter(LETTERS if own else "")
     options = []
     for index, button in enumerate(callbacks):
         label = str(button.get("text", ""))
         if index in own:
-            options.append(Option(own[index], label, str(button["callback_data"]), True))
-        else:
-            options.append(Option(next_number, label, str(button["callback_data"]), False))
-            next_number += 1
+            options.append(Option(str(own[index]), label, str(button["callback_data"]), True))
+            continue
+        key = next(letters, None)
+        if key is None:   # (more than 26 besides the numbered ones: numbers after them)
+            key, next_number = str(next_number), next_number + 1
+        options.append(Option(key, label, str(button["callback_data"]), False))
     links = tuple((str(button.get("text", "")), str(button["url"])) for button in buttons if button.get("url"))
     return tuple(options), links
 
 
-def hint(t: Translator, numbers: list[int]) -> str:
+def hint(t: Translator, keys: list[str]) -> str:
     """How to answer: "Trả lời 1, 2 hoặc 3"."""
     _ = t.gettext
-    numbers = sorted(numbers)
+    if not all(key.isdigit() for key in keys):
+        return _("Reply with the number or the letter at the start of a line.")
+    numbers = sorted(int(key) for key in keys)
     contiguous = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
     if len(numbers) == 1:
         return _("Reply {number}.").format(number=numbers[0])
@@ -138,7 +147,7 @@ def out_of_range(t: Translator, numbers: list[int]) -> str:
 
 
 def _option_line(option: Option) -> str:
-    return option.label if option.label_numbered else f"{option.number}. {option.label}"
+    return option.label if option.label_numbered else f"{option.key}. {option.label}"
 
 
 def _reply_keyboard_labels(keyboard: list[list[Any]]) -> list[str]:
@@ -164,7 +173,7 @@ def render(t: Translator, text: str | None, parse_mode: str | None = None,
         blocks.append("\n".join(f"{label}: {url}" for label, url in links))
     if options:
         blocks.append("\n".join(_option_line(option) for option in options))
-        blocks.append(hint(t, [option.number for option in options]))
+        blocks.append(hint(t, [option.key for option in options]))
     labels = _reply_keyboard_labels(markup.get("keyboard") or [])
     if labels:
         blocks.append(t.gettext("You can type: {labels}").format(labels=" · ".join(labels)))

@@ -435,7 +435,7 @@ class ZaloRequest(HTTPXRequest):
                     return [updates.callback_update(update_id, query_id=f"{chat_id}:{update_id}", user=user,
                                                     message=self._public(stored.telegram), data=choice.callback_data)]
             elif choice.kind == updates.OUT_OF_RANGE:
-                await self._refuse_number(call, chat_id, incoming.chat_zalo_id, sorted(listed.options))
+                await self._refuse_number(call, chat_id, incoming.chat_zalo_id, sorted(map(int, listed.options)))
                 return []
         message = updates.telegram_message(incoming, message_id=0, user_id=user_id, chat_id=chat_id)
         await zalo.add_message(self.ctx.db, chat_id=chat_id, from_bot=False, telegram=message,

@@ -20,6 +20,7 @@ STICKER = "message.sticker.received"
 UNSUPPORTED = "message.unsupported.received"
 
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.)]?\s*$")
+_BARE_LETTER = re.compile(r"^\s*([a-zA-Z])\s*[.)]?\s*$")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ PASS = "pass"              # anything else: the text goes to the handlers as it 
 @dataclass(frozen=True)
 class Choice:
     kind: str
-    number: int | None = None
+    key: str | None = None
     callback_data: str | None = None
 
 
@@ -137,15 +138,20 @@ def bare_number(text: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def typed_choice(text: str | None, options: dict[int, str] | None, label_numbered: bool) -> Choice:
-    """A bare number among the options presses that option. A number not among them is refused, except
-    where labels carry their own numbers (the roll call's list shows one page of members: the number of
-    a member on another page is the handlers' typed form). Anything else passes."""
-    number = bare_number(text)
-    if number is None or not options:
+def typed_choice(text: str | None, options: dict[str, str] | None, label_numbered: bool) -> Choice:
+    """A bare number (or, beside label-numbered buttons, a letter) among the options presses that
+    option. A number not among them is refused, except where labels carry their own numbers (the roll
+    call's list shows one page of members: the number of a member on another page is the handlers' typed
+    form). Anything else passes."""
+    if not options:
         return Choice(PASS)
-    if number in options:
-        return Choice(PRESS, number, options[number])
-    if label_numbered:
-        return Choice(PASS, number)
-    return Choice(OUT_OF_RANGE, number)
+    number = bare_number(text)
+    letter = _BARE_LETTER.match(text or "")
+    key = str(number) if number is not None else letter.group(1).lower() if letter else None
+    if key is None:
+        return Choice(PASS)
+    if key in options:
+        return Choice(PRESS, key, options[key])
+    if number is None or label_numbered:
+        return Choice(PASS, key)
+    return Choice(OUT_OF_RANGE, key)
