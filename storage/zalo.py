@@ -80,16 +80,14 @@ async def add_message(db: Database, *, chat_id: int, from_bot: bool, telegram: d
 
 
 async def update_message(db: Database, message_id: int, *, telegram: dict[str, Any], shown: str, at: str,
-                         zalo_message_id: str | None = None, options: tuple[dict[str, str], bool] | None,
-                         latest: bool) -> None:
+                         options: tuple[dict[str, str], bool] | None, latest: bool) -> None:
     """An edit: the message now holds `telegram` and shows `shown`. `latest`: it was sent again as the
     newest message, so its options are the chat's list; else its options replace the list only if the
     list was this message's."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "UPDATE zalo_messages SET telegram = ?, shown = ?, zalo_message_id = coalesce(?, zalo_message_id) "
-            "WHERE message_id = ? RETURNING chat_id",
-            (json.dumps(telegram, ensure_ascii=False), shown, zalo_message_id, message_id))
+            "UPDATE zalo_messages SET telegram = ?, shown = ? WHERE message_id = ? RETURNING chat_id",
+            (json.dumps(telegram, ensure_ascii=False), shown, message_id))
         row = await cursor.fetchone()
         await cursor.close()
         if row is None:

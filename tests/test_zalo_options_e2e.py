@@ -76,7 +76,7 @@ async def test_a_stale_option_list_is_refused_and_english_on_zalo(e2e_zalo):
     secretary = await h.person("secretary", cell=cell.id)
     s = await h.zalo_as(secretary, language="en")
     await s.send("/diemdanh")
-    assert "Start roll call" in (await s.reply()).text
+    assert "Start-of-meeting roll call" in (await s.reply()).text
     await s.send("done")
     summary = (await s.reply()).text
     assert summary.endswith("\n\n1. 💾 Save\n2. ◀ Go back and fix\n\nReply 1 or 2.")

@@ -10,12 +10,13 @@ CREATE TABLE zalo_ids (
 -- Every message of a Zalo chat, under the message id python-telegram-bot sees: what the bot asked to send
 -- (the Telegram-shaped message, its inline keyboard included) and the plain text the person was shown, so
 -- that an edit can tell whether the person must see a new message, and a typed number can become the
--- press of a button of that message. The person's own messages get ids from here too.
+-- press of a button of that message. The person's own messages get ids from here too. The bot's are
+-- recorded just before they are sent: the person may answer their options the moment they arrive.
 CREATE TABLE zalo_messages (
     message_id      INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_id         INTEGER NOT NULL REFERENCES zalo_ids(local_id),
     from_bot        INTEGER NOT NULL,
-    zalo_message_id TEXT,                  -- as Zalo named it (the last part of a split text)
+    zalo_message_id TEXT,                  -- the person's messages: as Zalo named it
     telegram        TEXT NOT NULL,         -- JSON: the Telegram-shaped message
     shown           TEXT NOT NULL,         -- the plain text as the person saw it
     at              TEXT NOT NULL

@@ -210,13 +210,9 @@ class ZaloRequest(HTTPXRequest):
     def _public(message: dict[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in message.items() if key != "_source"}
 
-    async def _send_parts(self, call: _Call, zalo_chat: str, parts: list[str]) -> str | None:
-        last = None
+    async def _send_parts(self, call: _Call, zalo_chat: str, parts: list[str]) -> None:
         for part in parts:
-            result = await self._zalo(call, "sendMessage", {"chat_id": zalo_chat, "text": part})
-            if isinstance(result, dict) and result.get("message_id") is not None:
-                last = str(result["message_id"])
-        return last
+            await self._zalo(call, "sendMessage", {"chat_id": zalo_chat, "text": part})
 
     # -- the methods ---------------------------------------------------------------------------------
 
@@ -268,15 +264,15 @@ class ZaloRequest(HTTPXRequest):
 
     async def _show(self, call: _Call, chat_id: int, zalo_chat: str, source: dict[str, Any], *,
                     keep_options: bool = False, body: str | None = None) -> dict[str, Any]:
-        """Send a new message for `source` (text, parse_mode, reply_markup) and record it."""
+        """Record and send a new message for `source` (text, parse_mode, reply_markup). Recorded first: the
+        person may answer its options as soon as it arrives, and their number must find them."""
         t = await self._translator(chat_id)
         shown = render.render(t, body if body is not None else source.get("text"),
                               None if body is not None else source.get("parse_mode"), source.get("reply_markup"))
-        last = await self._send_parts(call, zalo_chat, shown.parts())
         message = self._message(chat_id, render.plain_text(source.get("text"), source.get("parse_mode")), source)
         await zalo.add_message(self.ctx.db, chat_id=chat_id, from_bot=True, telegram=message, shown=shown.text,
-                               at=self._now(), zalo_message_id=last, keep_options=keep_options,
-                               options=(shown.choices, shown.label_numbered))
+                               at=self._now(), keep_options=keep_options, options=(shown.choices, shown.label_numbered))
+        await self._send_parts(call, zalo_chat, shown.parts())
         return self._public(message)
 
     async def _edit(self, call: _Call, source_change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
@@ -295,11 +291,13 @@ class ZaloRequest(HTTPXRequest):
         message = self._message(chat_id, render.plain_text(source.get("text"), source.get("parse_mode")), source)
         message["message_id"] = stored.message_id
         message["edit_date"] = message["date"]
+        # The person must see a change as a new message (Zalo cannot edit); the same text again would be
+        # noise, but its buttons may carry new data: the option list follows either way.
         changed = shown.text != stored.shown
-        last = await self._send_parts(call, zalo_chat, shown.parts()) if changed else None
         await zalo.update_message(self.ctx.db, stored.message_id, telegram=message, shown=shown.text,
-                                  at=self._now(), zalo_message_id=last, latest=changed,
-                                  options=(shown.choices, shown.label_numbered))
+                                  at=self._now(), latest=changed, options=(shown.choices, shown.label_numbered))
+        if changed:
+            await self._send_parts(call, zalo_chat, shown.parts())
         return self._public(message)
 
     async def _edit_text(self, call: _Call) -> dict[str, Any]:
@@ -365,15 +363,12 @@ class ZaloRequest(HTTPXRequest):
             t = await self._translator(chat_id)
             shown = render.render(t, source["text"], source["parse_mode"], source["reply_markup"])
             parts = shown.parts()
-            result = await self._zalo(call, "sendPhoto", {"chat_id": zalo_chat, "photo": url,
-                                                          "caption": parts[0] if parts else None})
-            last = await self._send_parts(call, zalo_chat, parts[1:]) if len(parts) > 1 else None
-            if last is None and isinstance(result, dict) and result.get("message_id") is not None:
-                last = str(result["message_id"])
             message = self._message(chat_id, None, source)
             await zalo.add_message(self.ctx.db, chat_id=chat_id, from_bot=True, telegram=message,
-                                   shown=shown.text, at=self._now(), zalo_message_id=last,
-                                   options=(shown.choices, shown.label_numbered))
+                                   shown=shown.text, at=self._now(), options=(shown.choices, shown.label_numbered))
+            await self._zalo(call, "sendPhoto", {"chat_id": zalo_chat, "photo": url,
+                                                 "caption": parts[0] if parts else None})
+            await self._send_parts(call, zalo_chat, parts[1:])
             message = self._public(message)
         else:
             t = await self._translator(chat_id)
