@@ -102,6 +102,12 @@ async def update_message(db: Database, message_id: int, *, telegram: dict[str, A
         await _set_options(conn, chat_id, message_id, options, at)
 
 
+async def set_shown(db: Database, message_id: int, shown: str) -> None:
+    """What the person saw of the message after all (an edit that could not be sent)."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE zalo_messages SET shown = ? WHERE message_id = ?", (shown, message_id))
+
+
 async def _set_options(conn, chat_id: int, message_id: int, options: tuple[dict[str, str], bool] | None,
                        at: str) -> None:
     if not options or not options[0]:

@@ -40,6 +40,10 @@ _NOTHING_TO_DO = frozenset({
 })
 
 
+# Tries of the second and later parts of a long text after a 429 (the back-off grows between them).
+LATER_PART_ATTEMPTS = 4
+
+
 class ZaloError(Exception):
     """A Zalo answer to pass on to PTB as a Bot API error."""
 
@@ -211,8 +215,18 @@ class ZaloRequest(HTTPXRequest):
         return {key: value for key, value in message.items() if key != "_source"}
 
     async def _send_parts(self, call: _Call, zalo_chat: str, parts: list[str]) -> None:
-        for part in parts:
-            await self._zalo(call, "sendMessage", {"chat_id": zalo_chat, "text": part})
+        """Send the parts in order. A 429 on the first part goes back to PTB (RetryAfter: nothing was sent,
+        the whole call is retried); on a later part the wait is kept here, or the retry would send the
+        first parts twice."""
+        for index, part in enumerate(parts):
+            for attempt in range(LATER_PART_ATTEMPTS):
+                try:
+                    await self._zalo(call, "sendMessage", {"chat_id": zalo_chat, "text": part})
+                    break
+                except ZaloError as error:
+                    if index == 0 or error.retry_after is None or attempt == LATER_PART_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(error.retry_after)
 
     # -- the methods ---------------------------------------------------------------------------------
 
@@ -297,7 +311,12 @@ class ZaloRequest(HTTPXRequest):
         await zalo.update_message(self.ctx.db, stored.message_id, telegram=message, shown=shown.text,
                                   at=self._now(), latest=changed, options=(shown.choices, shown.label_numbered))
         if changed:
-            await self._send_parts(call, zalo_chat, shown.parts())
+            try:
+                await self._send_parts(call, zalo_chat, shown.parts())
+            except BaseException:
+                # Not shown after all: a retry of this edit must find the change still to show.
+                await zalo.set_shown(self.ctx.db, stored.message_id, stored.shown)
+                raise
         return self._public(message)
 
     async def _edit_text(self, call: _Call) -> dict[str, Any]:
