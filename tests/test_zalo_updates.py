@@ -66,3 +66,11 @@ def test_a_press_carries_the_message_and_its_callback_data():
                                      message=message, data="y")
     assert update["callback_query"]["message"] is message and update["callback_query"]["data"] == "y"
     assert update["update_id"] == 5
+
+
+def test_a_command_is_marked_as_telegram_marks_it():
+    message = updates.telegram_message(updates.parse(zalo_update(text="/start AB12CD34EF")), message_id=1,
+                                       user_id=2, chat_id=2)
+    assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
+    plain = updates.telegram_message(updates.parse(zalo_update(text="vắng 3")), message_id=1, user_id=2, chat_id=2)
+    assert "entities" not in plain

@@ -20,6 +20,7 @@ STICKER = "message.sticker.received"
 UNSUPPORTED = "message.unsupported.received"
 
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.)]?\s*$")
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 _BARE_LETTER = re.compile(r"^\s*([a-zA-Z])\s*[.)]?\s*$")
 
 
@@ -108,8 +109,20 @@ def telegram_message(incoming: Incoming, *, message_id: int, user_id: int, chat_
                               "height": 0, "is_animated": False, "is_video": False}
     elif incoming.event == TEXT and incoming.text:
         message["text"] = incoming.text
+        entity = command_entity(incoming.text)
+        if entity:
+            message["entities"] = [entity]
     # anything else (unsupported, an unknown event): a message without text, for the fallback
     return message
+
+
+def command_entity(text: str) -> dict[str, Any] | None:
+    """Telegram marks a command ("/menu", "/start CODE") with an entity, which PTB's CommandHandler
+    looks for; Zalo sends the bare text."""
+    match = _COMMAND.match(text)
+    if not match:
+        return None
+    return {"type": "bot_command", "offset": 0, "length": len(match.group(0).encode("utf-16-le")) // 2}
 
 
 def callback_update(update_id: int, *, query_id: str, user: dict[str, Any], message: dict[str, Any],
