@@ -110,7 +110,7 @@ class ZaloConfig:
     mode: str = "polling"
     overall_per_second: float = positive(10.0)
     per_chat_interval_seconds: float = positive(1.0)
-    per_chat_burst: int = positive(3)
+    per_chat_burst: int = positive(1)
     # After a 429 "Quota exceeded" (which says nothing of how long to wait): wait this long, doubled at
     # each further 429 in a row, at most backoff_max_seconds.
     backoff_seconds: float = positive(5.0)
