@@ -9,7 +9,6 @@ at once, as on Telegram.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 from telegram import Bot
@@ -18,20 +17,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.zalo.backoff import Backoff
 from bot.channels.zalo.request import Intake, ZaloRequest
-from bot.core.config import Config, SenderConfig
+from bot.channels.zalo.budget import pacing
 from bot.core.context import AppContext
 from bot.core.updates import PerChatUpdateProcessor
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 
 PLATFORM = "zalo"
-
-
-def pacing(config: Config) -> SenderConfig:
-    """The Zalo token's send budget: the sender's settings with [zalo]'s rates."""
-    zalo = config.zalo
-    return dataclasses.replace(config.sender, overall_per_second=zalo.overall_per_second,
-                               per_chat_interval_seconds=zalo.per_chat_interval_seconds,
-                               per_chat_burst=zalo.per_chat_burst)
 
 
 def _requests(ctx: AppContext, pool: int, intake: Intake | None = None) -> ZaloRequest:

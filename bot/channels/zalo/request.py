@@ -27,6 +27,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.channels.zalo import render, updates
 from bot.channels.zalo.backoff import Backoff
+from bot.channels.zalo.budget import zalo_budget
 from bot.core import i18n
 from bot.core.context import AppContext
 from storage import accounts, codec, org, zalo
@@ -312,6 +313,8 @@ class ZaloRequest(HTTPXRequest):
                                   at=self._now(), latest=changed, options=(shown.choices, shown.label_numbered))
         if changed:
             try:
+                # An edit is paced overall only (PTB's limiter); here it is a new message in this chat.
+                await zalo_budget(self.ctx.config).acquire(str(chat_id), interactive=True)
                 await self._send_parts(call, zalo_chat, shown.parts())
             except BaseException:
                 # Not shown after all: a retry of this edit must find the change still to show.
@@ -338,8 +341,10 @@ class ZaloRequest(HTTPXRequest):
         zalo_chat = await zalo.zalo_id(self.ctx.db, chat_part)
         if zalo_chat is None:
             raise ZaloError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
-        # A notice about a press: the option list being answered stays.
-        await self._show(call, int(chat_part), zalo_chat, {"text": text}, keep_options=True)
+        # A notice about a press: the option list being answered stays. (PTB's rate limiter does not
+        # count answers to presses; here it is a message in the chat.)
+        await self._paced(int(chat_part), lambda: self._show(call, int(chat_part), zalo_chat, {"text": text},
+                                                             keep_options=True))
         return True
 
     @staticmethod
@@ -459,9 +464,30 @@ class ZaloRequest(HTTPXRequest):
         return [{"update_id": update_id, "message": message}]
 
     async def _refuse_number(self, call: _Call | None, chat_id: int, zalo_chat: str, numbers: list[int]) -> None:
+        """Said here, as the update is taken (the handlers never see it); a failure to say it must not
+        lose the getUpdates answer it came in, so it is logged, not raised."""
         t = await self._translator(chat_id)
-        await self._show(call or self._webhook_call(), chat_id, zalo_chat, {"text": render.out_of_range(t, numbers)},
-                         keep_options=True)
+        try:
+            await self._paced(chat_id, lambda: self._show(call or self._webhook_call(), chat_id, zalo_chat,
+                                                          {"text": render.out_of_range(t, numbers)}, keep_options=True))
+        except Exception:
+            log.warning("Zalo: could not answer a number out of range in chat %s", chat_id, exc_info=True)
+
+    async def _paced(self, chat_id: int, send: Callable[[], Awaitable[Any]]) -> Any:
+        """A send the adapter makes on its own (not one PTB's rate limiter paced for this chat): it takes
+        its turn from the token's budget, and waits out a 429 (a few times) before it gives up."""
+        budget = zalo_budget(self.ctx.config)
+        for attempt in range(LATER_PART_ATTEMPTS):
+            await budget.acquire(str(chat_id), interactive=True)
+            try:
+                result = await send()
+            except ZaloError as error:
+                if error.retry_after is None or attempt == LATER_PART_ATTEMPTS - 1:
+                    raise
+                budget.flood_wait(error.retry_after, str(chat_id))
+                continue
+            budget.went_through()
+            return result
 
     def _webhook_call(self) -> _Call:
         """Calls made on the receiver's behalf (the refusal of a number) go where the Bot's calls go."""
