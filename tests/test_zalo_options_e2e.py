@@ -45,6 +45,9 @@ async def test_a_roll_call_on_zalo_by_numbers_and_typed_forms(e2e_zalo):
     assert "\nb. ▶\n" in listed                                           # the other buttons get letters
     assert listed.endswith("Trả lời bằng số thứ tự hoặc chữ cái ở đầu dòng.")
 
+    await s.send("a")              # "1/2", this very page: the same screen again is not sent again
+    await s.no_reply()
+
     await s.send("vắng 3 7")                                 # the roll call's own typed form
     marked = (await s.reply()).text
     assert "\n❌ 3. " in marked and "\n❌ 7. " in marked and "Có mặt: 28/30" in marked
