@@ -80,3 +80,18 @@ async def test_the_webhook_takes_updates_with_the_secret_and_refuses_others(e2e_
             assert answer.status_code == 403
     await z.no_reply()
     assert intake.taken == taken                            # nothing of them was read
+
+
+async def test_the_reports_files_become_their_names_and_how_to_get_them(e2e_zalo):
+    h = e2e_zalo
+    z = await h.zalo_as(await h.person("ward_staff", ward=WARD))
+    await z.send("/baocao")
+    question = (await z.reply()).text
+    # The question lists the reports already, numbered: listed once, and the number typed chooses.
+    assert question.count(f"1. {WARD}, tháng 11/2026") == 1 and f"\n2. {WARD}, tháng 10/2026\n" in question
+    await z.send("1")
+    summary, book, chart = await z.replies(3)
+    assert f"{WARD} — " in summary.text and "<b>" not in summary.text
+    assert re.fullmatch(r"📎 Tệp \S+\.xlsx không gửi được qua Zalo: đồng chí mở bot này trên Telegram để nhận, "
+                        r"hoặc xin văn phòng Đảng ủy phường một bản\.", book.text)
+    assert re.fullmatch(r"🖼 Hình ảnh \S+\.png không hiển thị được trên Zalo: .*", chart.text)

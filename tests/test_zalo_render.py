@@ -93,3 +93,11 @@ def test_documents_and_pictures_become_a_note():
     note = render.document_note(VI, "bao-cao.xlsx", "<b>Báo cáo</b> tháng 11", "HTML")
     assert note.startswith("Báo cáo tháng 11\n\n📎 ") and "bao-cao.xlsx" in note and "Zalo" in note
     assert "chart.png" in render.photo_note(EN, "chart.png", None, None)
+
+
+def test_numbered_labels_the_text_already_lists_are_not_listed_twice():
+    text = "Which report?\n1. Nam Ngạn, 11/2026\n2. Nam Ngạn, 10/2026"
+    shown = render.render(EN, text, None, keyboard([("1. Nam Ngạn, 11/2026", "r:1")], [("2. Nam Ngạn, 10/2026", "r:2")],
+                                                   [("Cancel", "r:x")]))
+    assert shown.text == text + "\n\na. Cancel\n\nReply with the number or the letter at the start of a line."
+    assert shown.choices == {"1": "r:1", "2": "r:2", "a": "r:x"}

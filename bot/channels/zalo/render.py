@@ -172,7 +172,13 @@ def render(t: Translator, text: str | None, parse_mode: str | None = None,
     if links:
         blocks.append("\n".join(f"{label}: {url}" for label, url in links))
     if options:
-        blocks.append("\n".join(_option_line(option) for option in options))
+        # A numbered label the text already lists on a line of its own ("1. Nam Ngạn, tháng 11/2026" in
+        # "Which report?") is not listed twice.
+        listed = {line.strip() for line in body.splitlines()}
+        lines = [_option_line(option) for option in options
+                 if not (option.label_numbered and option.label.strip() in listed)]
+        if lines:
+            blocks.append("\n".join(lines))
         blocks.append(hint(t, [option.key for option in options]))
     labels = _reply_keyboard_labels(markup.get("keyboard") or [])
     if labels:
