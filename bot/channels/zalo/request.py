@@ -422,10 +422,14 @@ class ZaloRequest(HTTPXRequest):
         given: list[dict[str, Any]] = []
         try:
             given = await self._translate(update, call)
-            return given
+        except Exception:
+            # Zalo has already handed it over: failing the getUpdates would not bring it back, and would
+            # hold up everyone's next updates. Logged, dropped.
+            log.exception("Zalo update could not be translated: %s", str(update)[:200])
         finally:
             if update:
                 await self.intake.record([data["update_id"] for data in given])
+        return given
 
     async def _translate(self, update: Any, call: _Call | None) -> list[dict[str, Any]]:
         if isinstance(update, list):   # should Zalo ever send several
