@@ -89,6 +89,18 @@ class _Call:
     timeouts: dict[str, Any]
 
 
+def _error_code(body: dict[str, Any]) -> int:
+    try:
+        return int(body.get("error_code") or 400)
+    except (TypeError, ValueError):
+        return 400
+
+
+def _prefixed(kind: str, description: str) -> str:
+    """Telegram's way of saying it ("Bad Request: chat not found"), without saying it twice."""
+    return description if description.lower().startswith(kind.lower()) else f"{kind}: {description}"
+
+
 def _answer(result: Any) -> tuple[int, bytes]:
     return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
 
@@ -155,7 +167,7 @@ class ZaloRequest(HTTPXRequest):
             body = {}
         if not isinstance(body, dict):
             body = {}
-        code = status if status >= 300 else (0 if body.get("ok", True) else int(body.get("error_code") or 400))
+        code = status if status >= 300 else 0 if body.get("ok", True) else _error_code(body)
         if not code:
             self.backoff.went_through()
             return body.get("result")
@@ -167,10 +179,12 @@ class ZaloRequest(HTTPXRequest):
             log.warning("Zalo: quota exceeded (%s); holding back %s s", method, wait)
             raise ZaloError(429, f"Too Many Requests: {description}", retry_after=wait)
         if code == 401 or (code == 404 and method == "getMe"):   # a bad or reset token
-            raise ZaloError(401, f"Unauthorized: {description}")
+            raise ZaloError(401, _prefixed("Unauthorized", description))
         if code == 403:
-            raise ZaloError(403, f"Forbidden: {description}")
-        raise ZaloError(400 if 400 <= code < 500 else code, f"Bad Request: {description}" if code < 500 else description)
+            raise ZaloError(403, _prefixed("Forbidden", description))
+        if 400 <= code < 500:
+            raise ZaloError(400, _prefixed("Bad Request", description))
+        raise ZaloError(code, description)
 
     # -- who and where -------------------------------------------------------------------------------
 
