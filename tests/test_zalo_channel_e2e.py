@@ -45,7 +45,9 @@ async def test_a_long_guidance_arrives_in_parts_of_2000_and_its_receipt_is_a_typ
     joined = " ".join(" ".join(part.text for part in parts).split())
     assert " ".join(text.split()) in joined
     await z.send("1")                                      # the receipt, typed
-    await z.reply()
+    await z.settled()
+    after = [m.text for m in (await z.bot_messages())[z._next:]]
+    print(after)
     guidance = await latest_guidance(h)
     assert secretary.id in await store.receipts(h.db, guidance.id)
 

@@ -320,16 +320,27 @@ class ZaloRequest(HTTPXRequest):
         message = self._message(chat_id, render.plain_text(source.get("text"), source.get("parse_mode")), source)
         message["message_id"] = stored.message_id
         message["edit_date"] = message["date"]
-        # The person must see a change as a new message (Zalo cannot edit); the same text again would be
-        # noise, but its buttons may carry new data: the option list follows either way.
-        changed = shown.text != stored.shown
+        # The person must see a change as a new message (Zalo cannot edit): the whole message when its
+        # text changed; only the options when only they changed; nothing when the options were only taken
+        # away or nothing changed (the same text again would be noise). The option list follows anyway.
+        old = stored.telegram.get("_source") or {}
+        text_changed = (render.plain_text(old.get("text"), old.get("parse_mode")).strip("\n")
+                        != render.plain_text(source.get("text"), source.get("parse_mode")).strip("\n"))
+        if shown.text == stored.shown:
+            parts: list[str] = []
+        elif text_changed:
+            parts = shown.parts()
+        elif shown.options:
+            parts = render.render(t, None, None, source.get("reply_markup")).parts()
+        else:
+            parts = []
         await zalo.update_message(self.ctx.db, stored.message_id, telegram=message, shown=shown.text,
-                                  at=self._now(), latest=changed, options=(shown.choices, shown.label_numbered))
-        if changed:
+                                  at=self._now(), latest=bool(parts), options=(shown.choices, shown.label_numbered))
+        if parts:
             try:
                 # An edit is paced overall only (PTB's limiter); here it is a new message in this chat.
                 await zalo_budget(self.ctx.config).acquire(str(chat_id), interactive=True)
-                await self._send_parts(call, zalo_chat, shown.parts())
+                await self._send_parts(call, zalo_chat, parts)
             except BaseException:
                 # Not shown after all: a retry of this edit must find the change still to show.
                 await zalo.set_shown(self.ctx.db, stored.message_id, stored.shown)
