@@ -45,9 +45,11 @@ async def test_a_long_guidance_arrives_in_parts_of_2000_and_its_receipt_is_a_typ
     joined = " ".join(" ".join(part.text for part in parts).split())
     assert " ".join(text.split()) in joined
     await z.send("1")                                      # the receipt, typed
-    await z.settled()
-    after = [m.text for m in (await z.bot_messages())[z._next:]]
-    print(after)
+    thanks, receipt = await z.replies(2)
+    await z.no_reply()
+    assert thanks.text.startswith("Cảm ơn đồng chí")
+    # The button changed (Telegram edits it): only the option is shown again, not the whole guidance.
+    assert re.fullmatch(r"1\. ✅ Đã nhận [^\n]+\n\nTrả lời 1\.", receipt.text)
     guidance = await latest_guidance(h)
     assert secretary.id in await store.receipts(h.db, guidance.id)
 
