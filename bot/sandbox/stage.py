@@ -84,6 +84,7 @@ class Stage:
         self.api = LocalApiClient(server.user_url, token)
         self.zalo_server = zalo_server
         self.zalo_api: ZaloApiClient | None = None
+        self.config.zalo.token = ""   # never the real Zalo from a stage: only its own local server
         if zalo_server is not None:
             self.config.zalo.token = zalo_token
             self.config.zalo.base_url = zalo_server.base_url
