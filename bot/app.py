@@ -179,7 +179,10 @@ async def stop_application(application: Application) -> None:
     running, so it may be called after a partial start."""
     try:
         if application.updater and application.updater.running:
-            await application.updater.stop()
+            try:
+                await application.updater.stop()
+            except Exception:   # its polling already ended on an error (a token revoked meanwhile)
+                log.exception("stopping the updates failed")
         # The application first: it finishes the updates being handled and the running jobs, whose
         # replies may go through the sender's pacing (`send_now`); then the services (the sender finishes
         # the message in flight, the scheduler lets go of its jobs); post_stop finds nothing left to stop.
