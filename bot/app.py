@@ -16,6 +16,7 @@ import signal
 import ssl
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -178,7 +179,10 @@ async def stop_application(application: Application) -> None:
     running, so it may be called after a partial start."""
     try:
         if application.updater and application.updater.running:
-            await application.updater.stop()
+            try:
+                await application.updater.stop()
+            except Exception:   # its polling already ended on an error (a token revoked meanwhile)
+                log.exception("stopping the updates failed")
         # The application first: it finishes the updates being handled and the running jobs, whose
         # replies may go through the sender's pacing (`send_now`); then the services (the sender finishes
         # the message in flight, the scheduler lets go of its jobs); post_stop finds nothing left to stop.
@@ -191,6 +195,70 @@ async def stop_application(application: Application) -> None:
         await application.post_shutdown(application)
 
 
+@dataclass
+class Channels:
+    """The running Applications: Telegram's, Zalo's, or both (one AppContext, one database)."""
+    telegram: Application | None = None
+    zalo: Application | None = None
+    zalo_bot: Any = None        # the outbox sender's Bot on the Zalo token
+
+    @property
+    def main(self) -> Application:
+        """The one that runs the SERVICES: Telegram's when there is one."""
+        return self.telegram or self.zalo
+
+
+async def start_channels(ctx: AppContext, *, mode: str = "polling", webhook: WebhookSettings | None = None,
+                         zalo_mode: str = "polling", zalo_webhook: Any = None,
+                         poll_timeout: float = POLL_TIMEOUT) -> Channels:
+    """Start the channel of each token configured. The Telegram Application runs the services; its
+    `bot_data["channels"]` (platform -> Bot) is where the outbox sender finds each channel's Bot. With
+    only a Zalo token, the Zalo Application runs the services itself."""
+    from bot.channels.zalo.application import build_zalo_application, sender_bot
+    from bot.channels.zalo.lifecycle import start_zalo
+
+    channels = Channels()
+    if ctx.config.telegram.token:
+        channels.telegram = build_application(ctx, webhook=mode == "webhook")
+    if ctx.config.zalo.token:
+        channels.zalo = build_zalo_application(ctx, webhook=zalo_mode == "webhook",
+                                               services=channels.telegram is None)
+    if channels.main is None:
+        raise ValueError("no channel: neither [telegram] token nor [zalo] token is set")
+    bots: dict[str, Any] = {}
+    channels.main.bot_data["channels"] = bots
+    try:
+        if channels.zalo is not None:
+            channels.zalo_bot = sender_bot(ctx)
+            await channels.zalo_bot.initialize()
+            bots["zalo"] = channels.zalo_bot
+        if channels.telegram is not None:
+            bots["telegram"] = channels.telegram.bot
+            await start_application(channels.telegram, mode=mode, webhook=webhook, poll_timeout=poll_timeout)
+        if channels.zalo is not None:
+            await start_zalo(channels.zalo, mode=zalo_mode, webhook=zalo_webhook, poll_timeout=poll_timeout)
+    except BaseException:
+        await stop_channels(channels)
+        raise
+    return channels
+
+
+async def stop_channels(channels: Channels) -> None:
+    """Zalo first (its updates may queue outbox rows for the sender), then Telegram with the services."""
+    from bot.channels.zalo.lifecycle import stop_zalo
+
+    try:
+        if channels.zalo is not None:
+            await stop_zalo(channels.zalo)
+    finally:
+        try:
+            if channels.telegram is not None:
+                await stop_application(channels.telegram)
+        finally:
+            if channels.zalo_bot is not None:
+                await channels.zalo_bot.shutdown()
+
+
 async def run_app(
     ctx: AppContext,
     *,
@@ -198,9 +266,14 @@ async def run_app(
     stop_event: asyncio.Event | None = None,
     poll_timeout: float = POLL_TIMEOUT,
 ) -> None:
-    """Run the bot until `stop_event` is set or the process gets SIGTERM or SIGINT."""
+    """Run the bot (every channel configured) until `stop_event` is set or the process gets SIGTERM or
+    SIGINT. `mode` is Telegram's; Zalo's is `[zalo] mode`."""
+    from bot.channels.zalo.webhook import ZaloWebhookSettings
+
     stop_event = stop_event or asyncio.Event()
     protect(ctx.config.telegram.token)
+    protect(ctx.config.zalo.token)
+    protect(ctx.config.zalo.webhook.secret_token)
     loop = asyncio.get_running_loop()
     handled: list[int] = []
     if threading.current_thread() is threading.main_thread():
@@ -211,15 +284,20 @@ async def run_app(
             except (NotImplementedError, RuntimeError):  # not on this platform
                 pass
     webhook = WebhookSettings.from_config(ctx.config) if mode == "webhook" else None
-    application = build_application(ctx, webhook=mode == "webhook")
+    zalo_mode = ctx.config.zalo.mode
+    zalo_webhook = ZaloWebhookSettings.from_config(ctx.config) if zalo_mode == "webhook" else None
     try:
-        await start_application(application, mode=mode, webhook=webhook, poll_timeout=poll_timeout)
+        channels = await start_channels(ctx, mode=mode, webhook=webhook, zalo_mode=zalo_mode,
+                                        zalo_webhook=zalo_webhook, poll_timeout=poll_timeout)
         try:
-            log.info("bot @%s is running (%s)", application.bot.username, mode)
+            if channels.telegram is not None:
+                log.info("bot @%s is running (%s)", channels.telegram.bot.username, mode)
+            if channels.zalo is not None:
+                log.info("Zalo bot %s is running (%s)", channels.zalo.bot.first_name, zalo_mode)
             await stop_event.wait()
             log.info("stopping")
         finally:
-            await stop_application(application)
+            await stop_channels(channels)
         log.info("stopped")
     finally:
         for signum in handled:

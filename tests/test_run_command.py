@@ -36,7 +36,8 @@ def _run(args: list[str], tmp_path: Path, **env: str):
 def test_without_a_token_it_says_so_in_one_line_and_exits_2(tmp_path):
     done = _run(["run"], tmp_path, SHCB_LANG="en")
     assert done.returncode == 2
-    assert done.stderr.strip() == "no token: set SHCB_TELEGRAM_TOKEN or [telegram] token"
+    assert done.stderr.strip() == (
+        "no token: set SHCB_TELEGRAM_TOKEN or [telegram] token (and/or SHCB_ZALO_TOKEN or [zalo] token)")
     vietnamese = _run(["run"], tmp_path)
     assert vietnamese.returncode == 2
     assert vietnamese.stderr.strip().startswith("chưa có token")

@@ -99,9 +99,9 @@ async def test_each_row_goes_through_the_bot_of_its_platform(db, clock, localapi
     assert [m.text for m in await other_client.messages(7001)] == ["Z1"]
     assert [m.text for m in await other_client.messages(7002)] == ["Z2"]
     assert await localapi_client.messages(7002) == []
-    # Each channel's token has its own budget; Zalo's figures are [delivery.zalo].
+    # Each channel's token has its own budget; Zalo's figures are [zalo]'s.
     zalo_budget = sender.budget_of(accounts.ZALO, other_bot)
-    assert zalo_budget is not sender.budget and zalo_budget.config is ctx.config.delivery.zalo
+    assert zalo_budget is not sender.budget and zalo_budget.config == ctx.config.pacing_for(accounts.ZALO)
     assert zalo_budget.granted["bulk"] == 2 and sender.budget.granted["bulk"] == 1
 
 
@@ -109,7 +109,7 @@ async def test_a_429_on_one_channel_slows_that_channel_only(db, clock, localapi,
                                                            other_client, other_bot):
     localapi.limits.global_count = 2   # per token: 2 messages in any second
     ctx = make_ctx(db, clock)
-    ctx.config.delivery.zalo.overall_per_second = 100.0   # Zalo's pace set too high: its server answers 429
+    ctx.config.zalo.overall_per_second = 100.0   # Zalo's pace set too high: its server answers 429
     users = list(range(7101, 7107))
     for user_id in users:
         await localapi_client.create_user(user_id, f"T {user_id}", started=True)

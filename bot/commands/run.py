@@ -34,9 +34,15 @@ def add_parser(subparsers) -> None:
 
 def check(config, mode: str) -> str | None:
     """One line saying what is missing for this mode, or None."""
-    if not config.telegram.token:
-        return _("no token: set SHCB_TELEGRAM_TOKEN or [telegram] token")
-    if mode == "webhook":
+    if not config.telegram.token and not config.zalo.token:
+        return _("no token: set SHCB_TELEGRAM_TOKEN or [telegram] token (and/or SHCB_ZALO_TOKEN or [zalo] token)")
+    if config.zalo.token and config.zalo.mode == "webhook":
+        hook = config.zalo.webhook
+        if not hook.url:
+            return _("Zalo webhook mode needs [zalo.webhook] url")
+        if not 8 <= len(hook.secret_token) <= 256:
+            return _("Zalo webhook mode needs [zalo.webhook] secret_token: 8 to 256 characters")
+    if config.telegram.token and mode == "webhook":
         hook = config.telegram.webhook
         if not hook.url:
             return _("webhook mode needs [telegram.webhook] url")
@@ -56,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    configure(config.logging.level, config.telegram.token, tz=config.tz)
+    configure(config.logging.level, config.telegram.token, config.zalo.token, config.zalo.webhook.secret_token,
+              tz=config.tz)
     try:
         asyncio.run(_serve(config, mode))
     except InvalidToken:

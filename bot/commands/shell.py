@@ -31,6 +31,8 @@ def add_parser(subparsers) -> None:
                         help=_("database file kept between runs (filled with the generated roster when empty; "
                                "default: a temporary one)"))
     parser.add_argument("--lang", choices=i18n.LANGUAGES, help=_("language of the shell's own texts"))
+    parser.add_argument("--zalo", action="store_true",
+                        help=_("be the person on Zalo (a local Zalo server): plain text, numbered options"))
     parser.set_defaults(func=run)
 
 
@@ -47,13 +49,15 @@ def run(args: argparse.Namespace) -> int:
         print(_("{value!r} is not a Vietnamese phone number.").format(value=args.as_phone), file=sys.stderr)
         return 2
     configure("WARNING", tz=config.tz)
-    return asyncio.run(_session(copy.deepcopy(config), args.db, args.as_phone))
+    return asyncio.run(_session(copy.deepcopy(config), args.db, args.as_phone, zalo=args.zalo))
 
 
-async def _session(config, db_path: str | None, as_phone: str | None) -> int:
+async def _session(config, db_path: str | None, as_phone: str | None, *, zalo: bool = False) -> int:
     from bot.core.clock import SystemClock
     from bot.sandbox.localapi import Limits, LocalBotApi
     from bot.sandbox.shell import Shell
+    from bot.sandbox.zalo_shell import ZaloShell
+    from bot.sandbox.zaloapi import ZaloLimits, ZaloLocalApi
     from bot.sandbox.stage import Stage, has_roster, load_generated_roster
     from storage.db import Database
 
@@ -62,17 +66,23 @@ async def _session(config, db_path: str | None, as_phone: str | None) -> int:
         clock = SystemClock(config.tz)
         db = await Database.open(path, busy_timeout=config.storage.busy_timeout_seconds)
         server = LocalBotApi(limits=Limits())
+        zalo_server = ZaloLocalApi(limits=ZaloLimits()) if zalo else None
         stage = None
         try:
             if not await has_roster(db):
                 print(_("Loading the generated roster (seed 7) into {path} …").format(path=path), flush=True)
                 await load_generated_roster(db, clock, config.organisation.name, seed=7)
             await server.start()
-            stage = Stage(server=server, db=db, clock=clock, token=SHELL_TOKEN, config=config)
+            if zalo_server is not None:
+                await zalo_server.start()
+                config.zalo.mode = "polling"
+            stage = Stage(server=server, db=db, clock=clock, token=SHELL_TOKEN, config=config, zalo_server=zalo_server)
             await stage.start_app("polling")
-            return await Shell(stage, sys.stdout).run(as_phone)
+            return await (ZaloShell if zalo else Shell)(stage, sys.stdout).run(as_phone)
         finally:
             if stage is not None:
                 await stage.close()
             await server.stop()
+            if zalo_server is not None:
+                await zalo_server.stop()
             await db.close()

@@ -20,6 +20,8 @@ from bot.core.clock import VIETNAM_TIME_ZONE
 from bot.core.i18n import cli_gettext as _
 
 TOKEN_ENV = "SHCB_TELEGRAM_TOKEN"
+ZALO_TOKEN_ENV = "SHCB_ZALO_TOKEN"
+ZALO_API = "https://bot-api.zaloplatforms.com/bot"
 DEFAULT_PATH = Path("config.toml")
 
 
@@ -91,15 +93,41 @@ class SenderConfig:
 
 
 @dataclass
-class ChannelPacingConfig:
-    """The send budget of another channel's bot token (bot/delivery/pacing.py reads these four figures,
-    as it does [sender]'s for Telegram). Zalo publishes no rate; these defaults stay well under what a
-    429 ("Quota exceeded") was seen at, and the sender backs off on one anyway."""
+class ZaloWebhookConfig:
+    url: str = ""
+    listen: str = "127.0.0.1"
+    port: int = field(default=8444, metadata={"range": (1, 65535)})
+    secret_token: str = dataclasses.field(default="", repr=False)
 
+
+@dataclass
+class ZaloConfig:
+    """The Zalo channel (bot/channels/zalo/): its bot token, where its Bot API is, how updates come, and
+    how fast the bot may send there (Zalo publishes no rate: these are cautious guesses)."""
+
+    token: str = dataclasses.field(default="", repr=False)
+    base_url: str = ZALO_API
+    mode: str = "polling"
     overall_per_second: float = positive(10.0)
     per_chat_interval_seconds: float = positive(1.0)
-    per_chat_burst: int = positive(3)
-    network_jitter_seconds: float = field(default=0.05, metadata={"range": (0.0, 0.999)})
+    per_chat_burst: int = positive(1)
+    # After a 429 "Quota exceeded" (which says nothing of how long to wait): wait this long, doubled at
+    # each further 429 in a row, at most backoff_max_seconds.
+    backoff_seconds: float = positive(5.0)
+    backoff_max_seconds: float = positive(300.0)
+    webhook: ZaloWebhookConfig = field(default_factory=ZaloWebhookConfig)
+
+    def check(self, source: str) -> None:
+        secret = self.webhook.secret_token
+        if secret and not 8 <= len(secret) <= 256:
+            raise ConfigError(_("{file}: {key}: must be 8 to 256 characters").format(
+                file=source, key="zalo.webhook.secret_token"))
+        if self.backoff_max_seconds < self.backoff_seconds:
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key="zalo.backoff_max_seconds", value=self.backoff_max_seconds))
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(_("{file}: {key}: not allowed: {value!r}").format(
+                file=source, key="zalo.base_url", value=self.base_url))
 
 
 @dataclass
@@ -108,11 +136,6 @@ class DeliveryConfig:
 
     # False: only to the channel the person used last; True: to each of their channels.
     both_channels: bool = False
-    zalo: ChannelPacingConfig = field(default_factory=ChannelPacingConfig)
-
-    def pacing_for(self, platform: str, sender: "SenderConfig"):
-        """The send-budget figures of a platform's token: [sender] for Telegram, [delivery.<platform>] else."""
-        return sender if platform == "telegram" else getattr(self, platform)
 
 
 @dataclass
@@ -325,6 +348,7 @@ class MeetingConfig:
 @dataclass
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    zalo: ZaloConfig = field(default_factory=ZaloConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     locale: LocaleConfig = field(default_factory=LocaleConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -342,9 +366,19 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.locale.timezone)
 
+    def pacing_for(self, platform: str) -> SenderConfig:
+        """The send-budget figures of a platform's token: [sender] for Telegram; for Zalo, [sender] with
+        [zalo]'s rates (bot/delivery/pacing.py reads them the same way)."""
+        if platform == "telegram":
+            return self.sender
+        return dataclasses.replace(self.sender, overall_per_second=self.zalo.overall_per_second,
+                                   per_chat_interval_seconds=self.zalo.per_chat_interval_seconds,
+                                   per_chat_burst=self.zalo.per_chat_burst)
+
 
 _CHOICES = {
     "telegram.mode": ("polling", "webhook"),
+    "zalo.mode": ("polling", "webhook"),
     "locale.default": ("vi", "en"),
     "logging.level": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
 }
@@ -440,7 +474,11 @@ def load_config(path: str | os.PathLike | None = None, *, environ: typing.Mappin
     config.reports.check(config.source)
     config.evaluation.check(config.source)
     config.meeting.check(config.source)
+    config.zalo.check(config.source)
     token = environ.get(TOKEN_ENV)
     if token:
         config.telegram.token = token
+    zalo_token = environ.get(ZALO_TOKEN_ENV)
+    if zalo_token:
+        config.zalo.token = zalo_token
     return config

@@ -9,7 +9,7 @@ notices). It works through the `outbox` table (storage/outbox.py):
   another platform's (Zalo) through `application.bot_data["channels"][platform]`, set by the wiring. A
   row of a platform with no channel in this process is not claimed: it waits, pending, with a warning.
 - Takes each send's turn from that token's one send budget (bot/delivery/pacing.py; the Zalo token's
-  figures are `[delivery.zalo]`), which it shares with that application's direct replies; those go first,
+  figures are `[zalo]`'s), which it shares with that application's direct replies; those go first,
   so a broadcast yields to a person being answered.
 - 429 (RetryAfter): everything on that channel waits `retry_after`, then the same message is tried again
   (never dropped); the other channel goes on.
@@ -260,7 +260,7 @@ class Sender:
         """The send budget of that platform's token."""
         if platform == accounts.TELEGRAM:
             return self.budget
-        return budget_of_bot(bot, self.ctx.config.delivery.pacing_for(platform, self.config))
+        return budget_of_bot(bot, self.ctx.config.pacing_for(platform))
 
     async def _warn_without_channel(self, platforms: list[str]) -> None:
         """Rows waiting for a platform this process has no channel for: said once per platform (again
@@ -478,11 +478,11 @@ class Sender:
 
 def _pacing_of(ctx: AppContext, bot: Any):
     """The budget figures of a bot's token: those of the running sender's channel on that token
-    ([delivery.zalo] for Zalo's), else [sender] (Telegram's)."""
+    ([zalo]'s rates for Zalo's), else [sender] (Telegram's)."""
     sender: Sender | None = ctx.extras.get("sender")
     channels = sender.bots() if sender is not None else {}
     platform = next((name for name, known in channels.items() if known.token == bot.token), accounts.TELEGRAM)
-    return ctx.config.delivery.pacing_for(platform, ctx.config.sender)
+    return ctx.config.pacing_for(platform)
 
 
 def _hook(kind: str) -> Callable[[AppContext, str], Awaitable[None]] | None:

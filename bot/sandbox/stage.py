@@ -3,7 +3,8 @@ Application built by `bot.app` running against them. The end-to-end harness (tes
 demo film and the terminal shell are each a Stage plus their own way of telling the story.
 
 People on stage are roster people; each is a Telegram user whose id is `10_000_000 + person.id`
-(`bot.sandbox.chat_user.user_id_for`).
+(`bot.sandbox.chat_user.user_id_for`). A stage given a local Zalo server (`zalo_server`) runs the Zalo
+channel too, and its people can also be Zalo users (`zalo_as`): they see what a Zalo user sees.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from bot.core.context import AppContext
 from bot.core.i18n import N_
 from bot.reminders import scheduler
 from bot.sandbox.localapi import BotMessage, LocalApiClient, LocalBotApi
+from bot.sandbox.zalo_user import ZaloUser
+from bot.sandbox.zaloapi import ZaloApiClient, ZaloLocalApi
 from bot.rules.text import fold
 from handlers import handled
-from storage import accounts, codec, org
+from storage import accounts, codec, org, zalo
 from storage.db import Database
 
 # How a role is named to people (English msgids; translate with the reader's gettext).
@@ -59,11 +62,17 @@ def _unit_matches(unit: org.Unit, wanted) -> bool:
     return fold(unit.name) == fold(str(wanted))
 
 
+# The stage's Zalo bot token (the local Zalo server takes any well-formed one).
+ZALO_STAGE_TOKEN = "1459232241454765289:stage-zalo-token"
+
+
 class Stage:
-    """`server`, `api` (the user side), `token`, `db`, `clock`, `ctx` and `app` (the running Application)."""
+    """`server`, `api` (the user side), `token`, `db`, `clock`, `ctx` and `app` (the running Application);
+    with a Zalo server also `zalo_server`, `zalo_api` (its user side) and `zalo_app`."""
 
     def __init__(self, *, server: LocalBotApi, db: Database, clock: Clock, token: str,
-                 config: Config | None = None, poll_timeout: float = 1.0) -> None:
+                 config: Config | None = None, poll_timeout: float = 1.0,
+                 zalo_server: ZaloLocalApi | None = None, zalo_token: str = ZALO_STAGE_TOKEN) -> None:
         self.server = server
         self.db = db
         self.clock = clock
@@ -74,41 +83,59 @@ class Stage:
         self.config.telegram.base_file_url = server.base_file_url
         self.poll_timeout = poll_timeout
         self.api = LocalApiClient(server.user_url, token)
+        self.zalo_server = zalo_server
+        self.zalo_api: ZaloApiClient | None = None
+        self.config.zalo.token = ""   # never the real Zalo from a stage: only its own local server
+        if zalo_server is not None:
+            self.config.zalo.token = zalo_token
+            self.config.zalo.base_url = zalo_server.base_url
+            self.zalo_api = ZaloApiClient(zalo_server.user_url, zalo_token)
         self.ctx = AppContext(config=self.config, db=db, clock=clock)
         self.app: Application | None = None
+        self.zalo_app: Application | None = None
+        self.channels: app_wiring.Channels | None = None
         self.mode = "polling"
         self.webhook: app_wiring.WebhookSettings | None = None
+        self.zalo_mode = "polling"
+        self.zalo_webhook = None
+        self._zalo_taken_before = 0
         self._created_users: set[int] = set()
+        self._zalo_users: dict[int, str] = {}   # person id -> their Zalo user id on the Zalo server
         self._handled_before = 0  # updates up to this id were handled before the running app started
 
     # -- the application ------------------------------------------------------------------------------
 
-    async def start_app(self, mode: str = "polling", webhook: app_wiring.WebhookSettings | None = None) -> Application:
+    async def start_app(self, mode: str = "polling", webhook: app_wiring.WebhookSettings | None = None,
+                        zalo_mode: str = "polling", zalo_webhook=None) -> Application:
+        """Start the channels as `shcb run` does: Telegram, and Zalo when the stage has a Zalo server."""
         if self.app is not None:
             raise RuntimeError("the application is already running")
         self.mode, self.webhook = mode, webhook
+        self.zalo_mode, self.zalo_webhook = zalo_mode, zalo_webhook
         # What the bot has taken so far was handled by an earlier application (stopping one handles
         # everything it took); whatever is still queued is this one's.
         self._handled_before = (await self.api.fetched(timeout=0))["confirmed"]
-        application = app_wiring.build_application(self.ctx, webhook=mode == "webhook")
-        await app_wiring.start_application(application, mode=mode, webhook=webhook, poll_timeout=self.poll_timeout)
-        self.app = application
+        if self.zalo_api is not None:
+            self._zalo_taken_before = (await self.zalo_api.fetched(timeout=0))["taken"]
+        self.channels = await app_wiring.start_channels(self.ctx, mode=mode, webhook=webhook, zalo_mode=zalo_mode,
+                                                        zalo_webhook=zalo_webhook, poll_timeout=self.poll_timeout)
+        self.app, self.zalo_app = self.channels.telegram, self.channels.zalo
         # The start-up reminder check runs on its own; a story that moves the clock on before it has run
         # would race it for the same reminders.
         await scheduler.started(self.ctx)
-        return application
+        return self.app
 
     async def stop_app(self) -> None:
-        application, self.app = self.app, None
-        if application is not None:
-            await app_wiring.stop_application(application)
+        channels, self.channels, self.app, self.zalo_app = self.channels, None, None, None
+        if channels is not None:
+            await app_wiring.stop_channels(channels)
 
     async def restart(self) -> Application:
         """Stop the Application and start a new one, as a restarted process would: same database, same
         server, a fresh context (nothing kept in memory)."""
         await self.stop_app()
         self.ctx = AppContext(config=self.config, db=self.db, clock=self.clock)
-        return await self.start_app(self.mode, self.webhook)
+        return await self.start_app(self.mode, self.webhook, self.zalo_mode, self.zalo_webhook)
 
     async def settled(self, timeout: float = 5.0) -> None:
         """Wait until the bot has taken every update people sent so far (the server knows) and finished
@@ -125,6 +152,22 @@ class Stage:
 
     handled = settled  # `await e2e.handled()` reads well in tests too
 
+    async def zalo_settled(self, timeout: float = 5.0) -> None:
+        """`settled` for the Zalo channel: the bot has taken every update Zalo users sent so far (the
+        Zalo server knows), the adapter has translated each (a refused number is answered there), and
+        the Zalo Application has finished handling what they became."""
+        from bot.channels.zalo.application import intake_of
+
+        if self.zalo_app is None or self.zalo_api is None:
+            raise RuntimeError("the Zalo application is not running")
+        taken = await self.zalo_api.fetched(timeout=timeout)
+        if not taken["fetched"]:
+            raise NoReply(f"the Zalo bot has not taken update {taken['update']} within {timeout:g} s")
+        intake = intake_of(self.zalo_app)
+        if not await intake.wait_taken(taken["taken"] - self._zalo_taken_before, timeout):
+            raise NoReply(f"the Zalo adapter has not translated update {taken['update']} within {timeout:g} s")
+        if not await handled.tracker(self.zalo_app).wait(list(intake.update_ids), timeout):
+            raise NoReply(f"the Zalo bot has not finished handling update {taken['update']} within {timeout:g} s")
     async def sender_idle(self, timeout: float = 5.0) -> None:
         """Wait until the outbox sender has looked at the whole outbox again and sent whatever was due."""
         sender = self.ctx.extras.get("sender")
@@ -137,6 +180,8 @@ class Stage:
             await self.stop_app()
         finally:
             await self.api.close()
+            if self.zalo_api is not None:
+                await self.zalo_api.close()
 
     # -- the roster -----------------------------------------------------------------------------------
 
@@ -228,6 +273,40 @@ class Stage:
                 await org.set_language(self.db, person.id, language, at)
                 person = await org.get_person(self.db, person.id) or person
         return ChatUser(self.api, user_id, person, on_action=on_action, on_message=on_message, settle=self.settled)
+
+    async def zalo_as(
+        self,
+        person: org.Person,
+        link: bool = True,
+        language: str = "vi",
+        *,
+        on_action: Callable[[ZaloUser, str], None] | None = None,
+        on_message=None,
+    ) -> ZaloUser:
+        """The person's Zalo user on the Zalo server. `link`: their Zalo account is linked in storage as if
+        they had joined with an invite code already (and the person's language set to `language`)."""
+        if self.zalo_api is None:
+            raise RuntimeError("this stage has no Zalo server")
+        zalo_id = await _zalo_user_of(self, person)
+        at = codec.instant(self.clock.now())
+        local = await zalo.local_id(self.db, zalo_id, at)
+        if link:
+            await accounts.link(self.db, external_id=local, chat_id=local, person_id=person.id, at=at,
+                                language=language, display_name=person.full_name, platform=accounts.ZALO)
+            if person.language != language:
+                await org.set_language(self.db, person.id, language, at)
+                person = await org.get_person(self.db, person.id) or person
+        return ZaloUser(self.zalo_api, zalo_id, person, settle=self.zalo_settled, on_action=on_action,
+                        on_message=on_message)
+
+
+async def _zalo_user_of(stage: "Stage", person: org.Person) -> str:
+    """The person's Zalo user on the server (created, having written to the bot, on first use)."""
+    known = stage._zalo_users.get(person.id)
+    if known is None:
+        known = await stage.zalo_api.create_user(person.full_name, wrote=True)
+        stage._zalo_users[person.id] = known
+    return known
 
 
 async def load_generated_roster(db: Database, clock: Clock, root_name: str, *, seed: int = 7):
