@@ -10,6 +10,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from bot.core.clock import Clock
+from bot.sandbox.localapi.faults import FaultPlan
 from bot.sandbox.localapi.limits import Limits, Network
 from bot.sandbox.localapi.state import BotState
 from bot.sandbox.localapi.web import make_app
@@ -21,11 +22,13 @@ log = logging.getLogger("bot.sandbox.localapi")
 class LocalBotApi:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None,
                  bot_username: str = "shcb_demo_bot", clock: Clock | None = None,
-                 bot_first_name: str = "SHCB", network: Network | None = None) -> None:
+                 bot_first_name: str = "SHCB", network: Network | None = None,
+                 faults: FaultPlan | None = None) -> None:
         self.host = host
         self.port = port
         self.limits = limits if limits is not None else Limits()
         self.network = network if network is not None else Network()   # no latency unless asked
+        self.faults = faults   # transport faults on purpose (faults.py); None: none
         # A fault for tests: method (lower case) → delays, one per call, held after the call took effect
         # and before its answer (the client may time out on a message that was sent). See delay_answers.
         self.answer_delays: dict[str, list[float]] = {}

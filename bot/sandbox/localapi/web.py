@@ -90,12 +90,19 @@ class BotApiHandler(_Base):
             params = Params.from_request(request.query_arguments, request.body_arguments, request.files,
                                          request.headers.get("Content-Type", ""), request.body)
             call = Call(bot, params, self.api.limits, self.api.webhooks)
+            fault = self.api.faults.draw(name, params.string("chat_id")) if self.api.faults else None
+            if fault is not None and not fault.applied:
+                return await self._fail_before(fault)
             self._task = asyncio.ensure_future(_after_latency(self.api.network.latency(), function, call))
             result = await self._task
         except ApiError as error:
             return self.reply(error.code, error.to_json())
         except asyncio.CancelledError:
             return None  # the client went away while we waited (a long poll it gave up)
+        if fault is not None:   # applied: now the bot is left without its answer
+            if fault.kind == "timeout":
+                await asyncio.sleep(self.api.faults.hold_seconds)
+            return self._drop()
         delays = self.api.answer_delays.get(name.lower())
         if delays:
             await asyncio.sleep(delays.pop(0))   # done, but the answer is slow to come back
@@ -105,6 +112,23 @@ class BotApiHandler(_Base):
         self.reply(200, body)
 
     post = get
+
+    async def _fail_before(self, fault) -> None:
+        """A fault drawn before the request is applied: nothing happened, and the bot is told so (429,
+        5xx) or left without an answer (a dropped connection)."""
+        if fault.kind == "429":
+            seconds = self.api.faults.retry_after
+            return self.reply(429, errors.too_many_requests(seconds).to_json())
+        if fault.kind == "5xx":
+            phrase = HTTPStatus(fault.status).phrase
+            return self.reply(fault.status, {"ok": False, "error_code": fault.status, "description": phrase})
+        return self._drop()
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (the client sees the server disconnect)."""
+        self._finished = True   # tornado: nothing more is written for this request
+        self.request.connection.close()
+        self.api.request_done(self)
 
     def on_connection_close(self) -> None:
         self.api.request_done(self)
