@@ -4,7 +4,14 @@ was applied before the bot was left without its answer."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from datetime import timedelta
+
+import httpx
 
 import pytest
 from telegram.error import NetworkError, RetryAfter, TimedOut
@@ -99,3 +106,37 @@ def test_a_plan_refuses_what_makes_no_sense():
     for bad in (dict(rate=1.5), dict(kinds=("404",)), dict(kinds=()), dict(retry_after=0), dict(hold_seconds=-1)):
         with pytest.raises(ValueError):
             FaultPlan(**bad)
+
+
+def test_shcb_localapi_injects_the_faults_it_is_given(tmp_path):
+    env = {**os.environ, "SHCB_LANG": "en"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "localapi", "--port", "0", "--latency-ms", "0", "--no-limits",
+         "--faults", "1", "--fault-kinds", "5xx", "--fault-seed", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        banner = ""
+        for line in process.stdout:
+            banner += line
+            if "Ctrl+C" in line:
+                break
+        assert "Faults: 100 % of the bot's sends, edits and answers get one of 5xx." in banner
+        base_url = re.search(r'base_url = "(http://127\.0\.0\.1:\d+/bot)"', banner).group(1)
+        assert httpx.get(f"{base_url}123:ABC/getMe", timeout=5).status_code == 200   # never hit
+        answer = httpx.post(f"{base_url}123:ABC/sendMessage", data={"chat_id": "1", "text": "x"}, timeout=5)
+        assert answer.status_code in (500, 502) and answer.json()["ok"] is False
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+
+
+def test_shcb_localapi_refuses_unknown_fault_kinds_and_rates(tmp_path):
+    for option, said in ((["--fault-kinds", "429,boom"], "not fault kinds: '429,boom'"),
+                         (["--faults", "2"], "not a rate from 0 to 1: '2'")):
+        result = subprocess.run([sys.executable, "-m", "bot", "localapi", *option], capture_output=True, text=True,
+                                env={**os.environ, "SHCB_LANG": "en"}, cwd=tmp_path, timeout=30)
+        assert result.returncode == 2
+        assert said in result.stderr
