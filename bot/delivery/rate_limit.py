@@ -34,8 +34,10 @@ SENDING_METHODS = frozenset({
 # The methods that change a message: counted overall (Telegram limits edits too; to be safe they take a
 # turn like a send), not per chat.
 EDITING_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"})
-# Waits before trying again a request lost to a network error (then it is given up: the error handler
-# tells the person).
+# The answers to a person that are tried again after a network error, and the waits before each try
+# (then it is given up: the error handler tells the person). Not the start-up calls (getMe and the like):
+# an unreachable server there is said at once.
+RETRIED_METHODS = SENDING_METHODS | EDITING_METHODS | {"answerCallbackQuery", "deleteMessage"}
 NETWORK_RETRY_WAITS = (0.25, 0.5, 1.0)
 # Telegram's refusals of a request tried again after its first try took effect unheard: done already.
 _ALREADY_DONE = ("message is not modified", "message to delete not found", "query is too old")
@@ -107,10 +109,11 @@ class SharedBudgetRateLimiter(BaseRateLimiter[int]):
                     return True
                 raise
             except NetworkError as error:
-                if network_failures >= len(NETWORK_RETRY_WAITS):
+                if endpoint not in RETRIED_METHODS or network_failures >= len(NETWORK_RETRY_WAITS):
                     raise
-                log.warning("%s failed (%s: %s); trying again in %.2f s (a message may arrive twice)", endpoint,
-                            type(error).__name__, error, NETWORK_RETRY_WAITS[network_failures])
+                log.warning("%s failed (%s: %s); trying again in %.2f s%s", endpoint, type(error).__name__, error,
+                            NETWORK_RETRY_WAITS[network_failures],
+                            " (it may arrive twice)" if endpoint in SENDING_METHODS else "")
                 await asyncio.sleep(NETWORK_RETRY_WAITS[network_failures])
                 network_failures += 1
                 continue
