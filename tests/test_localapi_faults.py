@@ -133,10 +133,13 @@ def test_shcb_localapi_injects_the_faults_it_is_given(tmp_path):
     assert process.returncode == 0
 
 
-def test_shcb_localapi_refuses_unknown_fault_kinds_and_rates(tmp_path):
+def test_shcb_localapi_refuses_unknown_fault_kinds_and_rates(capsys, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.setenv("SHCB_LANG", "en")
     for option, said in ((["--fault-kinds", "429,boom"], "not fault kinds: '429,boom'"),
                          (["--faults", "2"], "not a rate from 0 to 1: '2'")):
-        result = subprocess.run([sys.executable, "-m", "bot", "localapi", *option], capture_output=True, text=True,
-                                env={**os.environ, "SHCB_LANG": "en"}, cwd=tmp_path, timeout=30)
-        assert result.returncode == 2
-        assert said in result.stderr
+        with pytest.raises(SystemExit) as stopped:
+            main(["localapi", *option])
+        assert stopped.value.code == 2
+        assert said in capsys.readouterr().err
