@@ -97,7 +97,8 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         # PTB's own pool sizes (256 for calls, 1 for getUpdates), with one shared TLS context.
-        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": _tls_context()}))
+        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": _tls_context()},
+                              **telegram.request_timeouts()))
         .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}))
     )
     if telegram.base_url:

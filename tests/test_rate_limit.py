@@ -58,3 +58,35 @@ async def test_without_it_the_same_burst_is_refused(localapi, chat):
     results = await _burst(_bot(localapi, AIORateLimiter(max_retries=0)), 7)
     assert any(isinstance(r, RetryAfter) for r in results)
     assert localapi.stats(LOCALAPI_TOKEN)["rate_limited"] > 0
+
+
+async def test_a_reply_lost_to_a_network_error_is_sent_again(localapi, chat):
+    from bot.sandbox.localapi import FaultPlan
+
+    localapi.faults = FaultPlan(rate=1.0, kinds=("5xx", "drop"), seed=3)
+    bot = _bot(localapi, _limiter(localapi, SenderConfig(per_chat_interval_seconds=0.01)))
+    async with bot:
+        sent = asyncio.create_task(bot.send_message(USER, "trả lời"))
+        while len(localapi.faults.injected) < 2:   # two faults in a row, then the server heals
+            await asyncio.sleep(0.01)
+        localapi.faults.enabled = False
+        assert (await sent).text == "trả lời"
+    delivered_unheard = len(localapi.faults.applied())
+    texts = [m.text for m in await chat.messages(USER) if m.from_bot]
+    assert texts == ["trả lời"] * (1 + delivered_unheard)   # a second copy only where a drop came after sending
+
+
+async def test_an_edit_refused_as_done_after_a_lost_answer_counts_as_done(localapi, chat):
+    from bot.sandbox.localapi import FaultPlan
+
+    bot = _bot(localapi, _limiter(localapi, SenderConfig(per_chat_interval_seconds=0.01)))
+    async with bot:
+        message = await bot.send_message(USER, "trước")
+        # The edit is applied, then its connection dropped; tried again, Telegram says "not modified".
+        localapi.faults = FaultPlan(rate=1.0, kinds=("timeout",), hold_seconds=0.0, seed=1)
+        edit = asyncio.create_task(bot.edit_message_text("sau", chat_id=USER, message_id=message.message_id))
+        while not localapi.faults.injected:
+            await asyncio.sleep(0.005)
+        localapi.faults.enabled = False
+        assert await edit is True
+    assert [m.text for m in await chat.messages(USER) if m.from_bot] == ["sau"]

@@ -35,7 +35,36 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--zalo", action="store_true",
                         help=_("serve the Zalo Bot Platform API instead of Telegram's (--bot-username is then "
                                "the bot's account name)"))
+    parser.add_argument("--faults", type=_rate, default=0.0, metavar="RATE",
+                        help=_("answer this share of the bot's sends, edits and answers with a fault, e.g. 0.1 "
+                               "(default: 0, none)"))
+    parser.add_argument("--fault-kinds", type=_kinds, default=None, metavar="KINDS",
+                        help=_("the faults to choose from, comma-separated: 429, 5xx, timeout, drop "
+                               "(default: all four)"))
+    parser.add_argument("--fault-seed", type=int, default=None, help=_("seed of the faults (repeatable runs)"))
+    parser.add_argument("--fault-hold-seconds", type=float, default=10.0, metavar="SECONDS",
+                        help=_("how long a time-out holds the answer, longer than the client waits (default: 10)"))
     parser.set_defaults(func=run)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(_("not a rate from 0 to 1: {value!r} (e.g. 0.1)").format(value=text))
+    return value
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    from bot.sandbox.localapi.faults import KINDS
+
+    kinds = tuple(kind.strip() for kind in text.split(",") if kind.strip())
+    if not kinds or any(kind not in KINDS for kind in kinds):
+        raise argparse.ArgumentTypeError(_("not fault kinds: {value!r} (choose from {kinds})").format(
+            value=text, kinds=", ".join(KINDS)))
+    return kinds
 
 
 def _latency(text: str) -> tuple[float, float]:
@@ -56,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     if not 0 <= args.port <= 65535:
         print(_("--port: a port number from 0 to 65535."), file=sys.stderr)
+        return 2
+    if args.fault_hold_seconds < 0:
+        print(_("--fault-hold-seconds: a number of seconds, 0 or more."), file=sys.stderr)
         return 2
     configure(config.logging.level, tz=config.tz)
     return asyncio.run(_serve(args))
@@ -87,10 +119,13 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def _telegram_server(args: argparse.Namespace, network):
-    from bot.sandbox.localapi import Limits, LocalBotApi
+    from bot.sandbox.localapi import FaultPlan, Limits, LocalBotApi
+    from bot.sandbox.localapi.faults import KINDS
 
+    faults = FaultPlan(rate=args.faults, kinds=args.fault_kinds or KINDS, seed=args.fault_seed,
+                       hold_seconds=args.fault_hold_seconds) if args.faults > 0 else None
     return LocalBotApi(host=args.host, port=args.port, limits=Limits(enabled=not args.no_limits),
-                       bot_username=args.bot_username, network=network)
+                       bot_username=args.bot_username, network=network, faults=faults)
 
 
 def _zalo_server(args: argparse.Namespace, network):
@@ -116,6 +151,9 @@ def _telegram_banner(server, args: argparse.Namespace) -> None:
     print(_("Chat as a user over HTTP at {url}/<token>/… (bot.sandbox.localapi.LocalApiClient), or simply use "
             "`shcb shell`, which starts its own server and bot.").format(url=server.user_url))
     print(_latency_line(args))
+    if server.faults is not None:
+        print(_("Faults: {percent:g} % of the bot's sends, edits and answers get one of {kinds}.").format(
+            percent=100 * args.faults, kinds=", ".join(server.faults.kinds)))
     print(_("Flood control (429 Too Many Requests) is off. Press Ctrl+C to stop.") if args.no_limits
           else _("Flood control (429 Too Many Requests) is on. Press Ctrl+C to stop."), flush=True)
 

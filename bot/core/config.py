@@ -44,7 +44,15 @@ class TelegramConfig:
     base_file_url: str = ""
     mode: str = "polling"
     bot_username: str = ""
+    # How long one Bot API request may take (connecting, sending, waiting for the answer) before it is a
+    # time-out: python-telegram-bot's 5 s. A time-out may have reached Telegram: it is retried (see README).
+    request_timeout_seconds: float = field(default=5.0, metadata={"positive": True})
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+    def request_timeouts(self) -> dict[str, float]:
+        """`request_timeout_seconds` as python-telegram-bot's `HTTPXRequest` takes it."""
+        seconds = self.request_timeout_seconds
+        return {"connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds}
 
 
 @dataclass

@@ -524,7 +524,8 @@ def own_bot(token: str, ctx: AppContext) -> Any:
     telegram_config = ctx.config.telegram
     return Bot(token, base_url=telegram_config.base_url or "https://api.telegram.org/bot",
                base_file_url=telegram_config.base_file_url or "https://api.telegram.org/file/bot",
-               request=HTTPXRequest(connection_pool_size=max(4, ctx.config.sender.max_in_flight + 2)))
+               request=HTTPXRequest(connection_pool_size=max(4, ctx.config.sender.max_in_flight + 2),
+                                    **telegram_config.request_timeouts()))
 
 
 async def start(application: Any, ctx: AppContext) -> None:

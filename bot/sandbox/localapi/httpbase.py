@@ -16,6 +16,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from bot.sandbox.localapi import errors
 from bot.sandbox.localapi.errors import ApiError, UserSideError
 from bot.sandbox.localapi.limits import Network
 from bot.sandbox.localapi.params import Params
@@ -40,6 +41,8 @@ class LocalServer:
         # A fault for tests: method (lower case) → delays, one per call, held after the call took effect
         # and before its answer (the client may time out on a message that was sent). See delay_answers.
         self.answer_delays: dict[str, list[float]] = {}
+        # Transport faults on purpose (faults.py: a FaultPlan), drawn per bot call; None: none.
+        self.faults = None
         self._bots: dict = {}  # token → the bot's state (subclasses make them, see `bot`)
         self.webhooks = None  # a WebhookSender, set by the subclass
         self._http: tornado.httpserver.HTTPServer | None = None
@@ -166,15 +169,42 @@ class JsonHandler(tornado.web.RequestHandler):
         try:
             params = Params.from_request(request.query_arguments, request.body_arguments, request.files,
                                          request.headers.get("Content-Type", ""), request.body)
-            self._task = asyncio.ensure_future(self.api.after_latency(function, make_call(params)))
+            call = make_call(params)
+            faults = self.api.faults
+            fault = faults.draw(name, params.string("chat_id")) if faults else None
+            if fault is not None and not fault.applied:
+                self._fail_before(fault)
+                return self.ANSWERED
+            self._task = asyncio.ensure_future(self.api.after_latency(function, call))
             result = await self._task
         except ApiError as error:
             self.reply(error.code, error.to_json())
             return self.ANSWERED
         except asyncio.CancelledError:
             return self.ANSWERED  # the client went away while we waited (a long poll it gave up)
+        if fault is not None:   # applied: now the bot is left without its answer
+            if fault.kind == "timeout":
+                await asyncio.sleep(faults.hold_seconds)
+            self._drop()
+            return self.ANSWERED
         await self.api.answer_delay(name)
         return result
+
+    def _fail_before(self, fault) -> None:
+        """A fault drawn before the request is applied: nothing happened, and the bot is told so (429,
+        5xx) or left without an answer (a dropped connection)."""
+        if fault.kind == "429":
+            return self.reply(429, errors.too_many_requests(self.api.faults.retry_after).to_json())
+        if fault.kind == "5xx":
+            phrase = HTTPStatus(fault.status).phrase
+            return self.reply(fault.status, {"ok": False, "error_code": fault.status, "description": phrase})
+        return self._drop()
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (the client sees the server disconnect)."""
+        self._finished = True   # tornado: nothing more is written for this request
+        self.request.connection.close()
+        self.api.request_done(self)
 
     def reply(self, status: int, body: object) -> None:
         self.set_status(status)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tornado.web
 
 from bot.core.clock import Clock
+from bot.sandbox.localapi.faults import FaultPlan
 from bot.sandbox.localapi.httpbase import LocalServer
 from bot.sandbox.localapi.limits import Limits, Network
 from bot.sandbox.localapi.state import BotState
@@ -16,9 +17,11 @@ from bot.sandbox.localapi.webhook import WebhookSender
 class LocalBotApi(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None,
                  bot_username: str = "shcb_demo_bot", clock: Clock | None = None,
-                 bot_first_name: str = "SHCB", network: Network | None = None) -> None:
+                 bot_first_name: str = "SHCB", network: Network | None = None,
+                 faults: FaultPlan | None = None) -> None:
         super().__init__(host, port, network)
         self.limits = limits if limits is not None else Limits()
+        self.faults = faults   # transport faults on purpose (faults.py); None: none
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.clock = clock
