@@ -74,7 +74,7 @@ async def join(db, client, people, language: str = "vi") -> dict[int, int]:
         user_id = 10_000_000 + person.id
         await client.create_user(user_id, person.full_name.split()[-1], language_code=language, started=True)
         await accounts.link(db, external_id=user_id, chat_id=user_id, person_id=person.id, at=JOINED_AT,
-                            language=language)
+                            language=language, platform=accounts.TELEGRAM)
         if person.language != language:
             await org.set_language(db, person.id, language, JOINED_AT)
         chats[person.id] = user_id
