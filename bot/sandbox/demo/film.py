@@ -41,8 +41,11 @@ from bot.sandbox.demo import recommendations as recommendations_part
 from bot.sandbox.demo import reminders as reminders_part
 from bot.sandbox.demo import report as report_part
 from bot.sandbox.demo import roll_call as roll_call_part
+from bot.sandbox.demo import zalo as zalo_part
 from bot.sandbox.localapi import BotMessage, Limits, LocalBotApi, Network
 from bot.sandbox.stage import ROLE_LABELS, Stage, load_generated_roster
+from bot.sandbox.zalo_user import ZaloUser
+from bot.sandbox.zaloapi import ZaloBotMessage, ZaloLimits, ZaloLocalApi
 from storage import org
 from storage.db import Database
 
@@ -60,6 +63,7 @@ PARTS = {
     "guidance": guidance_part,      # the ward sends the month's guidance before the 1st
     "reminders": reminders_part,    # the 1st/2nd/3rd reminders on a simulated clock
     "roll_call": roll_call_part,    # a meeting's two roll calls and its record
+    "zalo": zalo_part,              # a secretary on Zalo joins by code and takes the roll call by typing
     "recommendations": recommendations_part,  # up to the ward and the city; answers come back down
     "report": report_part,          # the ward's report on the 10th, and one asked for from the menu
 }
@@ -82,7 +86,8 @@ class Film:
         self.busy: list[BusyCheck] = []
         self.counters: dict[str, int] = {}
         self._users: list[ChatUser] = []
-        self._captions: dict[int, str] = {}
+        self._zalo_users: list[ZaloUser] = []
+        self._captions: dict[int | str, str] = {}
 
     # What parts reach for most.
     @property
@@ -142,6 +147,14 @@ class Film:
         sent = None if message.edited or not message.date else datetime.fromtimestamp(message.date, self.clock.tz)
         self.print(f"{self._stamp(sent)} bot → {name}: {render_message(message, self.gettext)}")
 
+    def _on_zalo_action(self, user: ZaloUser, description: str) -> None:
+        self.print(f"{self._stamp()} {self._captions.get(user.zalo_id, user.zalo_id)} → bot: {description}")
+
+    def _on_zalo_message(self, user: ZaloUser, message: ZaloBotMessage) -> None:
+        name = f"{getattr(user.person, 'full_name', user.zalo_id)} (Zalo)"
+        sent = datetime.fromtimestamp(message.date / 1000, self.clock.tz) if message.date else None
+        self.print(f"{self._stamp(sent)} bot → {name}: " + "\n      ".join(message.shown.splitlines() or [""]))
+
     # -- people ----------------------------------------------------------------------------------------
 
     async def person(self, role: str | None = "secretary", ward=None, cell=None) -> org.Person:
@@ -178,6 +191,15 @@ class Film:
         self._users.append(user)
         return user
 
+    async def zalo_as(self, person: org.Person, link: bool = False) -> ZaloUser:
+        """The person on Zalo (plain text, numbered options), everything in the chat in the transcript;
+        without `link` they join as a Zalo user does, with an invite code."""
+        user = await self.stage.zalo_as(person, link=link, language=self.t.lang,
+                                        on_action=self._on_zalo_action, on_message=self._on_zalo_message)
+        self._captions[user.zalo_id] = f"{await self.caption(person)} · Zalo"
+        self._zalo_users.append(user)
+        return user
+
     # -- time ------------------------------------------------------------------------------------------
 
     async def advance_to(self, when: datetime) -> None:
@@ -202,6 +224,8 @@ class Film:
                 break
             await asyncio.sleep(0.05)
         await asyncio.gather(*(user.idle(settle=0.2, timeout=2.0) for user in self._users))
+        for user in self._zalo_users:
+            await user.bot_messages()   # prints what arrived since
 
 
 def render_message(message: BotMessage, _=lambda text: text) -> str:
@@ -254,6 +278,7 @@ PART_TITLES = {
     "guidance": N_("the ward's guidance"),
     "reminders": N_("reminders"),
     "roll_call": N_("the two roll calls and the meeting record"),
+    "zalo": N_("a secretary on Zalo"),
     "recommendations": N_("recommendations and their answers"),
     "report": N_("the ward's report before the 10th"),
 }
@@ -268,6 +293,11 @@ def summary(film: Film, elapsed: float) -> None:
         film.say(f"{_(key)}: {t.format_number(n)}")
     film.say(_("Messages the bot sent: {n}").format(n=t.format_number(stats.get("sent", 0))))
     film.say(_("Requests refused for going too fast (429): {n}").format(n=t.format_number(stats.get("rate_limited", 0))))
+    zalo_server = film.stage.zalo_server
+    if zalo_server is not None:
+        zalo_stats = zalo_server.stats(film.stage.config.zalo.token)
+        film.say(_("On Zalo: {sent} messages sent, {refused} refused for going too fast.").format(
+            sent=t.format_number(zalo_stats.get("sent", 0)), refused=t.format_number(zalo_stats.get("rate_limited", 0))))
     film.say(_("Real time taken: {seconds} s").format(seconds=t.format_number(round(elapsed, 1))))
 
 
@@ -282,13 +312,18 @@ async def play_demo(out: TextIO = sys.stdout, *, language: str = "vi", parts: li
     with tempfile.TemporaryDirectory(prefix="shcb-demo-") as workdir:
         clock = ManualClock(DEMO_START)
         config = Config(source="demo")
+        # The film's language is the bot's default too: a Zalo user, whose app tells the bot no language,
+        # is answered in it before they join.
+        config.locale.default = language
         db = await Database.open(Path(workdir) / "demo.sqlite3")
         server = LocalBotApi(limits=Limits(), clock=clock, network=Network.realistic())   # 20-60 ms a call
+        zalo_server = ZaloLocalApi(limits=ZaloLimits(), clock=clock, network=Network.realistic())
         stage: Stage | None = None
         try:
             await load_generated_roster(db, clock, config.organisation.name, seed=DEMO_SEED)
             await server.start()
-            stage = Stage(server=server, db=db, clock=clock, token=DEMO_TOKEN, config=config)
+            await zalo_server.start()
+            stage = Stage(server=server, db=db, clock=clock, token=DEMO_TOKEN, config=config, zalo_server=zalo_server)
             await stage.start_app("polling")
             film = Film(stage, out, translator)
             modules = [PARTS[name] for name in included]
@@ -300,6 +335,7 @@ async def play_demo(out: TextIO = sys.stdout, *, language: str = "vi", parts: li
         finally:
             if stage is not None:
                 await stage.close()
+            await zalo_server.stop()
             await server.stop()
             await db.close()
     return 0
