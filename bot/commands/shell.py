@@ -22,8 +22,9 @@ def add_parser(subparsers) -> None:
         "shell", parents=[common_parent()],
         help=_("chat with the bot in the terminal as any roster person (local server, no token needed)"),
         description=_("Chat with the real bot as a roster person, against a local Bot API server and a local "
-                      "database, on real time. Bot messages show their buttons numbered: type a number to "
-                      "press one; /contact shares your phone, /as switches person, /quit leaves."),
+                      "database, on real time. Bot messages show their buttons with letters: type a letter to "
+                      "press one (a number is sent as text); /contact shares your phone, /as switches person, "
+                      "/quit leaves. With --zalo, as a Zalo user: plain text and numbered options."),
     )
     parser.add_argument("--as", dest="as_phone", metavar="PHONE",
                         help=_("be the roster person with this phone number"))
