@@ -23,7 +23,7 @@ for its turn before it was sent; an action's pacing delay is the sum for the req
 p99 of (answer time − pacing delay) < 250 ms; and shcb ÷ echo for throughput and p99 within 2×. The
 floor the limits set for the whole burst is printed too: the paced requests ÷ the pace.
 
-Processes: the server and the crowd of users (bot/sandbox/chat_user.py) each run in a child process of
+Processes: the server and the crowd of users (the local server's user side, LocalApiClient) each run in a child process of
 this file (--serve, --crowd), so that the bot under test has its event loop to itself.
 """
 
@@ -87,22 +87,32 @@ def _button_ending(message, suffix: str) -> str:
 
 
 async def _converse(api, user_id: int, start_at: float, think: float, timeout: float, records: list) -> None:
-    from bot.sandbox.chat_user import ChatUser, NoReply
-
-    sent = {"at": None}
-    user = ChatUser(api, user_id, on_action=lambda _user, _what: sent.update(at=time.monotonic()))
+    """One person's five actions. Straight on the user side (LocalApiClient): post the action, then long-poll
+    the chat until a bot message is new or edited. (ChatUser reads the whole chat twice around each action
+    for its observers; with 612 people at once that made the crowd, not the bot, the bottleneck.)"""
+    version = await api.version(user_id)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     message = None
     for step, suffix in PLAN:
+        sent = time.monotonic()
         try:
             if suffix is None:
-                await user.send(OPEN_TEXT)
+                await api.send_text(user_id, OPEN_TEXT)
             else:
-                await user.press(_button_ending(message, suffix), message)
-            message = await user.reply(timeout=timeout)
-            records.append([user_id, step, sent["at"], time.monotonic(), message.text[:80]])
-        except (NoReply, LookupError) as error:
-            records.append([user_id, step, sent["at"], None, str(error)[:300]])
+                await api.press_button(user_id, message.message_id, _button_ending(message, suffix))
+            answer = None
+            while answer is None:
+                left = sent + timeout - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no answer within {timeout:g} s")
+                version, changed = await api.wait(user_id, version, left)
+                shown = [m for m in changed if m.from_bot and not m.deleted]
+                if shown:
+                    answer = next((m for m in shown if m.buttons), shown[0])
+            records.append([user_id, step, sent, time.monotonic(), answer.text[:80]])
+            message = answer
+        except (TimeoutError, LookupError) as error:
+            records.append([user_id, step, sent, None, str(error)[:300]])
             return
         if think:
             await asyncio.sleep(think)
