@@ -166,7 +166,7 @@ async def requests(server, linked: dict) -> list[str]:
     return done
 
 
-async def main(months: int, wards: int) -> int:
+async def main(months: int, wards: int, settle: float = 2.0) -> int:
     from bot.sandbox.localapi import Limits, LocalBotApi
 
     server = LocalBotApi(limits=Limits(per_chat_count=50))
@@ -187,7 +187,7 @@ async def main(months: int, wards: int) -> int:
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT))
             try:
                 pid = json.loads(await asyncio.wait_for(bot.stdout.readline(), 60))["pid"]
-                await asyncio.sleep(2.0)   # the start-up reminder check has run (it finds nothing due)
+                await asyncio.sleep(settle)   # the start-up reminder check has run (it finds nothing due)
                 started = process_memory(pid)
                 done = await requests(server, data["by_role"])
                 after = process_memory(pid)
@@ -219,8 +219,9 @@ if __name__ == "__main__":
     parser.add_argument("--bot", nargs=3, metavar=("DATABASE", "BASE_URL", "FILE_URL"), help=argparse.SUPPRESS)
     parser.add_argument("--months", type=int, default=12, help="months of records (1-12)")
     parser.add_argument("--wards", type=int, default=34, help="wards of the generated roster kept (a quick run)")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds after start-up before the first reading")
     arguments = parser.parse_args()
     if arguments.bot:
         asyncio.run(run_bot(*arguments.bot))
         sys.exit(0)
-    sys.exit(asyncio.run(main(max(1, min(12, arguments.months)), arguments.wards)))
+    sys.exit(asyncio.run(main(max(1, min(12, arguments.months)), arguments.wards, arguments.settle)))
