@@ -77,20 +77,6 @@ async def run_bot(path: str, base_url: str, file_url: str) -> None:
 # --- the set-up and the requests ------------------------------------------------------------------------
 
 
-def roster_rows(wards: int) -> list:
-    """The generated roster (seed 7), or only its first `wards` wards (and the city staff) for a quick run."""
-    from bot.roster.generate import generate_roster
-
-    kept: list[str] = []
-    found = []
-    for row in generate_roster(7):
-        if row.ward and row.ward not in kept and len(kept) < wards:
-            kept.append(row.ward)
-        if not row.ward or row.ward in kept:
-            found.append(row)
-    return found
-
-
 async def prepare(path: Path, months: int, wards: int, server) -> dict:
     from bot.core.clock import ManualClock
     from bot.roster.importer import import_rows
@@ -98,7 +84,7 @@ async def prepare(path: Path, months: int, wards: int, server) -> dict:
     from bot.sandbox.chat_user import user_id_for
     from bot.sandbox.localapi import LocalApiClient
     from bot.sandbox.stage import telegram_names
-    from city_year import fill_year
+    from city_year import fill_year, roster_rows
     from storage import accounts, codec, org
     from storage.db import Database
 

@@ -2,6 +2,7 @@
 functions (the same rows the bot writes), seeded so that two runs hold the same data:
 
     counts = await fill_year(ctx, months, seed=7)
+    rows = roster_rows(wards)   # the generated roster, or its first wards only (a quick run)
 
 For each month, with the clock moved as the month goes:
 - the 1st: the city's guidance to every cell's secretary and deputy (bot/delivery/guidance_delivery.py),
@@ -33,6 +34,20 @@ REMINDER_TICKS = ((2, 7, 0), (3, 7, 0), (4, 9, 0), (8, 8, 0))
 CATEGORIES = ("An ninh trật tự", "Môi trường – vệ sinh", "Hạ tầng – giao thông", "Chính sách xã hội")
 TOPICS = ("Triển khai nghị quyết tháng", "Công tác an sinh xã hội", "Vệ sinh môi trường khu dân cư",
           "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh")
+
+
+def roster_rows(wards: int) -> list:
+    """The generated roster (seed 7), or only its first `wards` wards (and the city staff) for a quick run."""
+    from bot.roster.generate import generate_roster
+
+    kept: list[str] = []
+    found = []
+    for row in generate_roster(7):
+        if row.ward and row.ward not in kept and len(kept) < wards:
+            kept.append(row.ward)
+        if not row.ward or row.ward in kept:
+            found.append(row)
+    return found
 
 
 def _at(month: str, day: int, hour: int, minute: int = 0) -> datetime:

@@ -20,7 +20,7 @@ def run(*arguments: str, timeout: float = 60) -> str:
 
 
 def test_burst_with_ten_people_answers_every_action_of_both_bots_and_prints_its_rows():
-    out = run("benchmarks/bench_burst.py", "--people", "10", "--spread", "1")
+    out = run("benchmarks/bench_burst.py", "--people", "10", "--spread", "1", "--wards", "2")
     assert "shcb: 50 actions answered (0 not)" in out
     assert "echo: 50 actions answered (0 not)" in out
     assert "429 answers 0" in out
