@@ -95,7 +95,7 @@ async def prepare(path: Path, months: int, wards: int, server) -> dict:
     ctx = _context(db, server.base_url, server.base_file_url, clock)
     await import_rows(db, roster_rows(wards), clock, ctx.config.organisation.name, source="bench")
     people = await db.fetchval("SELECT count(*) FROM people")
-    units = await org.units_of_kind(db, "city") + await org.units_of_kind(db, "ward") + await org.units_of_kind(db, "cell")
+    units = [unit for kind in ("city", "ward", "cell") for unit in await org.units_of_kind(db, kind)]
     linked = {}
     for person, membership in await org.current_members(
             db, [u.id for u in units], (org.SECRETARY, org.DEPUTY, org.WARD_STAFF, org.CITY_STAFF)):
