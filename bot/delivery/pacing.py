@@ -6,7 +6,11 @@ Telegram is assumed to count the strict way (ptb-facts.md): at most `overall_per
 ARRIVING in any sliding second, and at most `per_chat_burst` messages to one chat arriving in any
 `per_chat_burst × per_chat_interval_seconds` (3 in 3 s). Requests sent evenly arrive bunched (the
 network delays each one differently), so every window is widened by `network_jitter_seconds`:
-- overall: turns evenly spaced `(1 + jitter) / overall_per_second` apart (30/s becomes about 28.6/s);
+- overall: turns on an even grid `(1 + jitter) / overall_per_second` apart (30/s becomes about 28.6/s),
+  so that a person's reply waits at most about one turn behind a broadcast. A turn handed out late (a
+  busy event loop oversleeps) is made up by the next ones, at least half a turn apart, while a queue
+  waits, so a long queue gets the whole pace, not 0.93 of it (benchmarks/bench_burst.py); and never more
+  than `overall_per_second` turns in any `1 + jitter` seconds, counted as the server counts arrivals;
 - per chat: a message may start once the `per_chat_burst`-th last one to that chat started at least
   `window + jitter` ago.
 Interactive requests (a person's own action being answered) take the next turn before any waiting
@@ -26,11 +30,6 @@ from typing import Any
 
 from bot.core.config import SenderConfig
 
-# A turn handed out late (sleep's overshoot) is made up by the next one by at most this much, so that
-# overshoots do not add up over a broadcast, yet turns never bunch. Measured: more catch-up (5 ms, or
-# catching up when a request comes after its turn) eats the slack the jitter margin leaves the
-# server's own delays, and draws 429s on a loaded machine.
-CATCH_UP_SECONDS = 0.002
 SLOWEST = 1.0       # requests per second the pace never drops below after 429s
 RECOVERY = 1.02     # pace regained per request that went through
 
@@ -40,7 +39,8 @@ class SendBudget:
         self.config = config
         self._monotonic = monotonic
         self._slowdown = 1.0          # 1 = the configured pace; 2 = half of it, after a 429
-        self._next = 0.0              # when the next turn is free
+        self._next = 0.0              # the grid: when the next turn is due
+        self._granted: deque[float] = deque()   # when the last turns were granted (at most a window's)
         self._paused_until = 0.0
         self._urgent: deque[asyncio.Future] = deque()
         self._bulk: deque[asyncio.Future] = deque()
@@ -51,12 +51,30 @@ class SendBudget:
 
     # -- the figures, read at each turn so that a change to the config applies at once --
 
-    @property
-    def interval(self) -> float:
+    def _window(self) -> tuple[int, float]:
+        """(turns, seconds): at most that many turns in any sliding window of that length; (0, 0) when
+        there is no overall limit."""
         rate = self.config.overall_per_second
         if rate <= 0:
-            return 0.0
-        return self._slowdown * (1.0 + self.config.network_jitter_seconds) / rate
+            return 0, 0.0
+        turns = max(1, int(rate))
+        return turns, self._slowdown * turns * (1.0 + self.config.network_jitter_seconds) / rate
+
+    @property
+    def interval(self) -> float:
+        turns, seconds = self._window()
+        return seconds / turns if turns else 0.0
+
+    def _free_at(self) -> float:
+        """When the next turn may be granted: its place on the grid, half a turn after the last one, and
+        room in the sliding window."""
+        turns, seconds = self._window()
+        free = max(self._paused_until, self._next)
+        if self._granted:
+            free = max(free, self._granted[-1] + self.interval / 2)
+        if turns and len(self._granted) >= turns:
+            free = max(free, self._granted[-turns] + seconds)
+        return free
 
     def _chat_window(self) -> float:
         return self.config.per_chat_burst * self.config.per_chat_interval_seconds + self.config.network_jitter_seconds
@@ -95,8 +113,10 @@ class SendBudget:
 
     async def _turn(self, interactive: bool) -> None:
         now = self._monotonic()
-        if not self._urgent and not self._bulk and max(self._next, self._paused_until) <= now:
-            self._grant(now, now, interactive)
+        if not self._urgent and not self._bulk and self._free_at() <= now:
+            # Nobody was waiting: the grid starts again from now (idle time is no credit).
+            self._next = now
+            self._grant(now, interactive)
             return
         waiter = asyncio.get_running_loop().create_future()
         (self._urgent if interactive else self._bulk).append(waiter)
@@ -114,7 +134,7 @@ class SendBudget:
         """Hands out the turns while anyone waits: interactive requests first, then in order."""
         while self._urgent or self._bulk:
             now = self._monotonic()
-            slot = max(self._next, self._paused_until)
+            slot = self._free_at()
             if slot > now:
                 await asyncio.sleep(slot - now)
                 continue
@@ -123,11 +143,15 @@ class SendBudget:
             if waiter.done():   # given up meanwhile
                 continue
             waiter.set_result(None)
-            self._grant(slot, now, queue is self._urgent)
+            self._grant(now, queue is self._urgent)
 
-    def _grant(self, slot: float, now: float, interactive: bool) -> None:
-        interval = self.interval
-        self._next = max(slot + interval, now + interval - CATCH_UP_SECONDS)
+    def _grant(self, now: float, interactive: bool) -> None:
+        # The grid moves on by one turn from where it was, not from now: a late turn is made up.
+        self._next = max(self._next, now - self._window()[1]) + self.interval
+        self._granted.append(now)
+        turns, _seconds = self._window()
+        while len(self._granted) > max(turns, 1):
+            self._granted.popleft()
         self.granted["interactive" if interactive else "bulk"] += 1
 
     # -- what Telegram answered --
