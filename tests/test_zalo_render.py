@@ -101,3 +101,15 @@ def test_numbered_labels_the_text_already_lists_are_not_listed_twice():
                                                    [("Cancel", "r:x")]))
     assert shown.text == text + "\n\na. Cancel\n\nReply with the number or the letter at the start of a line."
     assert shown.choices == {"1": "r:1", "2": "r:2", "a": "r:x"}
+
+
+def test_options_that_are_numbers_keep_them_and_share_a_line():
+    from bot.core import i18n
+    from bot.channels.zalo.render import render
+
+    keyboard = [[{"text": str(n), "callback_data": f"n:{n}"} for n in range(4)],
+                [{"text": "Bỏ qua ▶", "callback_data": "s"}]]
+    shown = render(i18n.get("vi"), "Bao nhiêu?", reply_markup={"inline_keyboard": keyboard})
+    assert shown.text == ("Bao nhiêu?\n\n0 · 1 · 2 · 3\na. Bỏ qua ▶\n\n"
+                          "Trả lời bằng số thứ tự hoặc chữ cái ở đầu dòng.")
+    assert shown.choices == {"0": "n:0", "1": "n:1", "2": "n:2", "3": "n:3", "a": "s"}

@@ -3,8 +3,9 @@ formatting), the inline keyboard as numbered options with a hint ("Trả lời 1
 keyboard's labels as a line of text, all cut into parts Zalo accepts (2000 characters).
 
 Numbering. Buttons are numbered 1, 2, 3 … in order. But a button whose label already starts with a
-number ("✅ 3. Nguyễn Văn A", "1 — Continue", after an optional mark) keeps that number, so that the
-number typed is the one the handlers' own typed forms use (the roll call's "vắng 3"); in such a list the
+number ("✅ 3. Nguyễn Văn A", "1 — Continue", after an optional mark), or is a number ("12 speakers?" offers
+"0" … "7"), keeps that number, so that the number typed is the one the handlers' own typed forms use (the
+roll call's "vắng 3", the count typed); in such a list the
 other buttons get letters (a, b, c …), not the numbers after the highest label: those lists are pages
 (15 members of 30, 6 recommendations of 20), and "16" must stay member 16 of the next page, which the
 handlers' typed form understands, not become the "▶" button of this one.
@@ -23,8 +24,9 @@ from bot.rules.text_split import split_text
 
 ZALO_TEXT_LIMIT = 2000
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-# A label's own number: after an optional mark (an emoji, a symbol), digits then "." or a dash.
-_LABEL_NUMBER = re.compile(r"^(?:[^\w\s]+\s*)?(\d{1,4})(?:\.|\s*[—–-])\s")
+# A label's own number: after an optional mark (an emoji, a symbol), digits then "." or a dash; or a
+# label that is a number and nothing else.
+_LABEL_NUMBER = re.compile(r"^(?:[^\w\s]+\s*)?(\d{1,4})(?:\.|\s*[—–-])\s|^(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,8 @@ def plain_text(text: str | None, parse_mode: str | None) -> str:
 
 
 def label_number(label: str) -> int | None:
-    match = _LABEL_NUMBER.match(label)
-    return int(match.group(1)) if match else None
+    match = _LABEL_NUMBER.match(label.strip())
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 def number_buttons(inline_keyboard: list[list[dict[str, Any]]]) -> tuple[tuple[Option, ...], tuple[tuple[str, str], ...]]:
@@ -150,6 +152,17 @@ def _option_line(option: Option) -> str:
     return option.label if option.label_numbered else f"{option.key}. {option.label}"
 
 
+def _bare_numbers_on_one_line(lines: list[str]) -> list[str]:
+    """Options that are only numbers ("0" … "7" of a count) on one line: "0 · 1 · 2 …"."""
+    joined: list[str] = []
+    for line in lines:
+        if line.strip().isdigit() and joined and all(part.isdigit() for part in joined[-1].split(" · ")):
+            joined[-1] += " · " + line.strip()
+        else:
+            joined.append(line)
+    return joined
+
+
 def _reply_keyboard_labels(keyboard: list[list[Any]]) -> list[str]:
     """A reply keyboard's labels a person can type; contact and location buttons cannot work on Zalo."""
     labels = []
@@ -177,6 +190,7 @@ def render(t: Translator, text: str | None, parse_mode: str | None = None,
         listed = {line.strip() for line in body.splitlines()}
         lines = [_option_line(option) for option in options
                  if not (option.label_numbered and option.label.strip() in listed)]
+        lines = _bare_numbers_on_one_line(lines)
         if lines:
             blocks.append("\n".join(lines))
         blocks.append(hint(t, [option.key for option in options]))
