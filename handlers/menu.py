@@ -272,7 +272,7 @@ async def show_menu(update: Update, context: Any, actor: common.Actor | None = N
     _ = actor.t.gettext
     if text is None:   # Zalo shows no buttons: the menu comes as a line of names to type
         text = (_("Your menu is below. Press a button, or type its name.") if actor.platform == accounts.TELEGRAM
-                else _("Your menu is below: type the name of what you need."))
+                else _("Your menu is below: type the number or the name of what you need."))
     await common.reply(update, text, reply_markup=menu_keyboard(actor))
 
 

@@ -28,8 +28,8 @@ pytestmark = [
 ]
 
 WARD = "Nam Ngạn"
-MENU_LINE = ("Đồng chí có thể gõ: Điểm danh · Biên bản sinh hoạt · Dời lịch sinh hoạt · Hướng dẫn · "
-             "Gửi kiến nghị · Kiến nghị · Trợ giúp · Ngôn ngữ")
+MENU_LINE = ("Đồng chí có thể gõ số hoặc tên: 1. Điểm danh · 2. Biên bản sinh hoạt · 3. Dời lịch sinh hoạt · "
+             "4. Hướng dẫn · 5. Gửi kiến nghị · 6. Kiến nghị · 7. Trợ giúp · 8. Ngôn ngữ")
 
 
 def vn(*args) -> datetime:
@@ -68,11 +68,11 @@ async def test_joining_on_zalo_by_the_code_of_shcb_invite(e2e_zalo):
     refused = await audit_actions(h, "join.refused")
     assert [(e.platform, e.detail["reason"]) for e in refused] == [("zalo", "invite_unknown")]
 
-    # The menu on Zalo says to type (no "press a button": there are none), and a name typed opens it.
-    assert await exchange(z, "/menu") == "Danh mục chức năng của đồng chí ở bên dưới: đồng chí gõ tên chức năng " \
-                                         "cần dùng.\n\n" + MENU_LINE
-    guidance = await exchange(z, "hướng dẫn")
-    assert guidance == "Chưa có hướng dẫn sinh hoạt chi bộ cho tháng này."      # "Hướng dẫn": none yet
+    # The menu on Zalo says to type (no "press a button": there are none); a number typed is that name.
+    assert await exchange(z, "/menu") == ("Danh mục chức năng của đồng chí ở bên dưới: đồng chí gõ số "
+                                          "hoặc tên chức năng cần dùng.\n\n" + MENU_LINE)
+    assert await exchange(z, "9") == "Xin đồng chí trả lời bằng một số từ 1 đến 8."    # not on the menu
+    assert await exchange(z, "4") == "Chưa có hướng dẫn sinh hoạt chi bộ cho tháng này."   # "Hướng dẫn": none yet
     await z.no_reply()
 
 
@@ -87,10 +87,12 @@ async def test_joining_on_zalo_in_english_keeps_the_roster_language(e2e_zalo):
     welcome = await exchange(z, invite.code)
     # … and once it knows the person, their own language (it was not overwritten by the default).
     assert welcome.startswith(f"Welcome, comrade {secretary.full_name}!\nYou have joined as:\n• ")
-    assert "You can type: Roll call · " in welcome
+    assert "You can type a number or a name: 1. Roll call · 2. Meeting record · " in welcome
     assert (await org.get_person(h.db, secretary.id)).language == "en"
     menu = await exchange(z, "/menu")
-    assert menu.startswith("Your menu is below: type the name of what you need.\n\nYou can type: Roll call · ")
+    assert menu.startswith("Your menu is below: type the number or the name of what you need.\n\n"
+                           "You can type a number or a name: 1. Roll call · ")
+    assert (await exchange(z, "1")).startswith("Start-of-meeting roll call — cell ")     # 1: Roll call
 
 
 # --- Reminders --------------------------------------------------------------------------------------

@@ -71,7 +71,12 @@ def test_reply_keyboards_show_their_labels_but_not_the_contact_button():
     markup = {"keyboard": [[{"text": "📱 Chia sẻ số điện thoại", "request_contact": True}]]}
     assert render.render(VI, "Chào đồng chí", None, markup).text == "Chào đồng chí"
     menu = {"keyboard": [[{"text": "Điểm danh"}, {"text": "Hướng dẫn"}]], "is_persistent": True}
-    assert render.render(VI, "Menu", None, menu).text == "Menu\n\nĐồng chí có thể gõ: Điểm danh · Hướng dẫn"
+    shown = render.render(VI, "Menu", None, menu)
+    assert shown.text == "Menu\n\nĐồng chí có thể gõ số hoặc tên: 1. Điểm danh · 2. Hướng dẫn"
+    assert [render.typed_label(data) for data in shown.choices.values()] == ["Điểm danh", "Hướng dẫn"]
+    both = render.render(VI, "Menu", None, {"inline_keyboard": [[{"text": "Có", "callback_data": "y"}]], **menu})
+    assert both.text == "Menu\n\n1. Có\n\nTrả lời 1.\n\nĐồng chí có thể gõ: Điểm danh · Hướng dẫn"   # numbers: the buttons'
+    assert both.choices == {"1": "y"}
 
 
 def test_long_texts_are_cut_on_paragraphs_into_parts_of_at_most_2000_characters():

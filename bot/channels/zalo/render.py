@@ -1,6 +1,7 @@
 """What a Zalo user is shown for a message the handlers wrote for Telegram: plain text (Zalo has no
 formatting), the inline keyboard as numbered options with a hint ("Trả lời 1, 2 hoặc 3"), a reply
-keyboard's labels as a line of text, all cut into parts Zalo accepts (2000 characters).
+keyboard's labels as a line of text (numbered, when there are no inline options: "3" is the third name
+typed), all cut into parts Zalo accepts (2000 characters).
 
 Numbering. Buttons are numbered 1, 2, 3 … in order. But a button whose label already starts with a
 number ("✅ 3. Nguyễn Văn A", "1 — Continue", after an optional mark), or is a number ("12 speakers?" offers
@@ -24,6 +25,9 @@ from bot.rules.text_split import split_text
 
 ZALO_TEXT_LIMIT = 2000
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# The stored "callback data" of a reply keyboard's label shown as a numbered option: typing its number
+# sends the label as text, as typing the name would (no handler's callback data starts so).
+TYPED_LABEL = "zalo-typed:"
 # A label's own number: after an optional mark (an emoji, a symbol), digits then "." or a dash; or a
 # label that is a number and nothing else.
 _LABEL_NUMBER = re.compile(r"^(?:[^\w\s]+\s*)?(\d{1,4})(?:\.|\s*[—–-])\s|^(\d{1,4})$")
@@ -195,9 +199,21 @@ def render(t: Translator, text: str | None, parse_mode: str | None = None,
             blocks.append("\n".join(lines))
         blocks.append(hint(t, [option.key for option in options]))
     labels = _reply_keyboard_labels(markup.get("keyboard") or [])
-    if labels:
+    if labels and not options:
+        # The menu's names, numbered on one line: a number typed is the name typed (a text message).
+        options = tuple(Option(str(n), label, TYPED_LABEL + label, False) for n, label in enumerate(labels, 1))
+        blocks.append(t.gettext("You can type a number or a name: {labels}").format(
+            labels=" · ".join(f"{option.key}. {option.label}" for option in options)))
+    elif labels:   # (the numbers are the inline options')
         blocks.append(t.gettext("You can type: {labels}").format(labels=" · ".join(labels)))
     return Rendered("\n\n".join(blocks), options, links)
+
+
+def typed_label(callback_data: str | None) -> str | None:
+    """The menu name a typed number stands for, when the option was a reply keyboard's label."""
+    if callback_data and callback_data.startswith(TYPED_LABEL):
+        return callback_data[len(TYPED_LABEL):]
+    return None
 
 
 def document_note(t: Translator, name: str | None, caption: str | None, parse_mode: str | None) -> str:
