@@ -62,7 +62,7 @@ async def test_joining_on_zalo_by_the_code_of_shcb_invite(e2e_zalo):
     _person, invite, _places = await create_invite(h.db, secretary.phone, h.clock)   # as `shcb invite` does
     welcome = await exchange(z, invite.code.lower())
     assert welcome.startswith(f"Chào mừng đồng chí {secretary.full_name}!\nĐồng chí tham gia với vai trò:\n• Bí thư")
-    assert welcome.endswith(MENU_LINE)                 # the menu, as a line of names to type
+    assert welcome.endswith(MENU_LINE)                 # the menu: its names, numbered, on one line
     account = await accounts.get_for_person(h.db, secretary.id, platform=accounts.ZALO)
     assert (await invites.get_by_code(h.db, invite.code)).used_by_account == account.id
     refused = await audit_actions(h, "join.refused")
