@@ -270,8 +270,10 @@ async def show_menu(update: Update, context: Any, actor: common.Actor | None = N
         await common.ask_to_join(update, actor)
         return
     _ = actor.t.gettext
-    await common.reply(update, text or _("Your menu is below. Press a button, or type its name."),
-                       reply_markup=menu_keyboard(actor))
+    if text is None:   # Zalo shows no buttons: the menu comes as a line of names to type
+        text = (_("Your menu is below. Press a button, or type its name.") if actor.platform == accounts.TELEGRAM
+                else _("Your menu is below: type the number or the name of what you need."))
+    await common.reply(update, text, reply_markup=menu_keyboard(actor))
 
 
 async def greeting_lines(ctx: AppContext, actor: common.Actor) -> str:

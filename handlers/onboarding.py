@@ -199,8 +199,9 @@ async def _link(update: Update, context: Any, actor: common.Actor, person: Perso
         await drafts.clear(conn, account.id)
         await common.record_audit(ctx, update, actor, "account.linked", target=conn, unit_id=unit_id,
                                   subject_person_id=person.id, detail=detail)
-    # The language they were speaking to the bot becomes the person's.
-    if actor.language != person.language:
+    # The language they were speaking to the bot becomes the person's, when it was one they chose (their
+    # Telegram app's, or /language): Zalo tells none, and the roster's language then stays.
+    if account.language and actor.language != person.language:
         await org.set_language(ctx.db, person.id, actor.language, at)
     log.info("%s account %s linked to person %s by %s", actor.platform, user.id, person.id, via)
     actor = await common.actor_for(update, context, fresh=True)

@@ -72,7 +72,7 @@ async def test_the_webhook_takes_updates_with_the_secret_and_refuses_others(e2e_
     h = e2e_zalo_webhook
     z = await h.zalo_as(await h.person("secretary"), language="en")
     await z.send("/menu")
-    assert "You can type: Roll call · " in (await z.reply()).text   # came by webhook, answered: the menu
+    assert "You can type a number or a name: 1. Roll call · " in (await z.reply()).text   # came by webhook, answered: the menu
     intake = intake_of(h.zalo_app)
     taken = intake.taken
     update = {"event_name": "message.text.received", "message": {

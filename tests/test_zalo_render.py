@@ -71,7 +71,12 @@ def test_reply_keyboards_show_their_labels_but_not_the_contact_button():
     markup = {"keyboard": [[{"text": "📱 Chia sẻ số điện thoại", "request_contact": True}]]}
     assert render.render(VI, "Chào đồng chí", None, markup).text == "Chào đồng chí"
     menu = {"keyboard": [[{"text": "Điểm danh"}, {"text": "Hướng dẫn"}]], "is_persistent": True}
-    assert render.render(VI, "Menu", None, menu).text == "Menu\n\nĐồng chí có thể gõ: Điểm danh · Hướng dẫn"
+    shown = render.render(VI, "Menu", None, menu)
+    assert shown.text == "Menu\n\nĐồng chí có thể gõ số hoặc tên: 1. Điểm danh · 2. Hướng dẫn"
+    assert [render.typed_label(data) for data in shown.choices.values()] == ["Điểm danh", "Hướng dẫn"]
+    both = render.render(VI, "Menu", None, {"inline_keyboard": [[{"text": "Có", "callback_data": "y"}]], **menu})
+    assert both.text == "Menu\n\n1. Có\n\nTrả lời 1.\n\nĐồng chí có thể gõ: Điểm danh · Hướng dẫn"   # numbers: the buttons'
+    assert both.choices == {"1": "y"}
 
 
 def test_long_texts_are_cut_on_paragraphs_into_parts_of_at_most_2000_characters():
@@ -101,3 +106,15 @@ def test_numbered_labels_the_text_already_lists_are_not_listed_twice():
                                                    [("Cancel", "r:x")]))
     assert shown.text == text + "\n\na. Cancel\n\nReply with the number or the letter at the start of a line."
     assert shown.choices == {"1": "r:1", "2": "r:2", "a": "r:x"}
+
+
+def test_options_that_are_numbers_keep_them_and_share_a_line():
+    from bot.core import i18n
+    from bot.channels.zalo.render import render
+
+    keyboard = [[{"text": str(n), "callback_data": f"n:{n}"} for n in range(4)],
+                [{"text": "Bỏ qua ▶", "callback_data": "s"}]]
+    shown = render(i18n.get("vi"), "Bao nhiêu?", reply_markup={"inline_keyboard": keyboard})
+    assert shown.text == ("Bao nhiêu?\n\n0 · 1 · 2 · 3\na. Bỏ qua ▶\n\n"
+                          "Trả lời bằng số thứ tự hoặc chữ cái ở đầu dòng.")
+    assert shown.choices == {"0": "n:0", "1": "n:1", "2": "n:2", "3": "n:3", "a": "s"}

@@ -1,10 +1,12 @@
 """What a Zalo user is shown for a message the handlers wrote for Telegram: plain text (Zalo has no
 formatting), the inline keyboard as numbered options with a hint ("Trả lời 1, 2 hoặc 3"), a reply
-keyboard's labels as a line of text, all cut into parts Zalo accepts (2000 characters).
+keyboard's labels as a line of text (numbered, when there are no inline options: "3" is the third name
+typed), all cut into parts Zalo accepts (2000 characters).
 
 Numbering. Buttons are numbered 1, 2, 3 … in order. But a button whose label already starts with a
-number ("✅ 3. Nguyễn Văn A", "1 — Continue", after an optional mark) keeps that number, so that the
-number typed is the one the handlers' own typed forms use (the roll call's "vắng 3"); in such a list the
+number ("✅ 3. Nguyễn Văn A", "1 — Continue", after an optional mark), or is a number ("12 speakers?" offers
+"0" … "7"), keeps that number, so that the number typed is the one the handlers' own typed forms use (the
+roll call's "vắng 3", the count typed); in such a list the
 other buttons get letters (a, b, c …), not the numbers after the highest label: those lists are pages
 (15 members of 30, 6 recommendations of 20), and "16" must stay member 16 of the next page, which the
 handlers' typed form understands, not become the "▶" button of this one.
@@ -23,8 +25,12 @@ from bot.rules.text_split import split_text
 
 ZALO_TEXT_LIMIT = 2000
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-# A label's own number: after an optional mark (an emoji, a symbol), digits then "." or a dash.
-_LABEL_NUMBER = re.compile(r"^(?:[^\w\s]+\s*)?(\d{1,4})(?:\.|\s*[—–-])\s")
+# The stored "callback data" of a reply keyboard's label shown as a numbered option: typing its number
+# sends the label as text, as typing the name would (no handler's callback data starts so).
+TYPED_LABEL = "zalo-typed:"
+# A label's own number: after an optional mark (an emoji, a symbol), digits then "." or a dash; or a
+# label that is a number and nothing else.
+_LABEL_NUMBER = re.compile(r"^(?:[^\w\s]+\s*)?(\d{1,4})(?:\.|\s*[—–-])\s|^(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,8 @@ def plain_text(text: str | None, parse_mode: str | None) -> str:
 
 
 def label_number(label: str) -> int | None:
-    match = _LABEL_NUMBER.match(label)
-    return int(match.group(1)) if match else None
+    match = _LABEL_NUMBER.match(label.strip())
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 def number_buttons(inline_keyboard: list[list[dict[str, Any]]]) -> tuple[tuple[Option, ...], tuple[tuple[str, str], ...]]:
@@ -150,6 +156,17 @@ def _option_line(option: Option) -> str:
     return option.label if option.label_numbered else f"{option.key}. {option.label}"
 
 
+def _bare_numbers_on_one_line(lines: list[str]) -> list[str]:
+    """Options that are only numbers ("0" … "7" of a count) on one line: "0 · 1 · 2 …"."""
+    joined: list[str] = []
+    for line in lines:
+        if line.strip().isdigit() and joined and all(part.isdigit() for part in joined[-1].split(" · ")):
+            joined[-1] += " · " + line.strip()
+        else:
+            joined.append(line)
+    return joined
+
+
 def _reply_keyboard_labels(keyboard: list[list[Any]]) -> list[str]:
     """A reply keyboard's labels a person can type; contact and location buttons cannot work on Zalo."""
     labels = []
@@ -177,13 +194,26 @@ def render(t: Translator, text: str | None, parse_mode: str | None = None,
         listed = {line.strip() for line in body.splitlines()}
         lines = [_option_line(option) for option in options
                  if not (option.label_numbered and option.label.strip() in listed)]
+        lines = _bare_numbers_on_one_line(lines)
         if lines:
             blocks.append("\n".join(lines))
         blocks.append(hint(t, [option.key for option in options]))
     labels = _reply_keyboard_labels(markup.get("keyboard") or [])
-    if labels:
+    if labels and not options:
+        # The menu's names, numbered on one line: a number typed is the name typed (a text message).
+        options = tuple(Option(str(n), label, TYPED_LABEL + label, False) for n, label in enumerate(labels, 1))
+        blocks.append(t.gettext("You can type a number or a name: {labels}").format(
+            labels=" · ".join(f"{option.key}. {option.label}" for option in options)))
+    elif labels:   # (the numbers are the inline options')
         blocks.append(t.gettext("You can type: {labels}").format(labels=" · ".join(labels)))
     return Rendered("\n\n".join(blocks), options, links)
+
+
+def typed_label(callback_data: str | None) -> str | None:
+    """The menu name a typed number stands for, when the option was a reply keyboard's label."""
+    if callback_data and callback_data.startswith(TYPED_LABEL):
+        return callback_data[len(TYPED_LABEL):]
+    return None
 
 
 def document_note(t: Translator, name: str | None, caption: str | None, parse_mode: str | None) -> str:

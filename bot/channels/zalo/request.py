@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable
 
 from telegram.request import HTTPXRequest, RequestData
@@ -476,7 +476,10 @@ class ZaloRequest(HTTPXRequest):
             listed = await zalo.option_list(self.ctx.db, chat_id)
             choice = updates.typed_choice(incoming.text, listed.options if listed else None,
                                           listed.label_numbered if listed else False)
-            if choice.kind == updates.PRESS:
+            label = render.typed_label(choice.callback_data) if choice.kind == updates.PRESS else None
+            if label is not None:    # a menu name's number: as if the name were typed
+                incoming = replace(incoming, text=label)
+            elif choice.kind == updates.PRESS:
                 stored = await zalo.get_message(self.ctx.db, listed.message_id)
                 if stored is not None:
                     update_id = await zalo.next_update_id(self.ctx.db)
