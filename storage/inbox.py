@@ -18,11 +18,16 @@ class Entry:
 
 
 async def add(db: Database, platform: str, update_id: int, data: str, at: str) -> bool:
-    """Record an update taken; False when it is there already (the server sent it again, not having been
-    told it was taken before a kill: it is handed on from here, not a second time)."""
+    """Record an update taken; False when this very update is there already (the server sent it again, not
+    having been told it was taken before a kill: it is handed on from here, not a second time). Another
+    update under a known id (another server after a restore, or Telegram starting its ids afresh after a
+    quiet week) is new: it replaces the old row."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO inbox (platform, update_id, data, received_at) VALUES (?, ?, ?, ?)",
+            """INSERT INTO inbox (platform, update_id, data, received_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (platform, update_id) DO UPDATE SET data = excluded.data,
+                   received_at = excluded.received_at, handled_at = NULL
+               WHERE inbox.data != excluded.data""",
             (platform, update_id, data, at))
         return cursor.rowcount > 0
 

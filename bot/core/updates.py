@@ -30,8 +30,8 @@ from storage import codec, drafts, inbox
 
 log = logging.getLogger(__name__)
 
-# Handled updates are kept this long (the server is long told it may forget them; Telegram may even
-# reuse ids after a week without updates), then forgotten at the next start-up.
+# Handled updates are kept this long (the server has long been told it may forget them), then forgotten
+# at the next start-up.
 KEEP_HANDLED = timedelta(days=1)
 
 
