@@ -28,13 +28,14 @@ from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.core.logging_setup import protect
 from bot.delivery import sender
-from bot.core.updates import PerChatUpdateProcessor
+from bot.core.updates import InboxQueue, PerChatUpdateProcessor, replay_unhandled
 from bot.delivery.pacing import TELEGRAM_API
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 from bot.reminders import scheduler
 from bot.reports import delivery as report_delivery
 from handlers import (evaluation, fallback, guidance, handled, meeting_record, meeting_reopen, menu, onboarding,
                       reachability, recommendation_inbox, recommendations, reminders, reports, roll_call)
+from storage import accounts
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
                                               config=ctx.config.sender))
         .defaults(Defaults(tzinfo=ctx.clock.tz))
         .concurrent_updates(PerChatUpdateProcessor())
+        .update_queue(InboxQueue(ctx, accounts.TELEGRAM))   # nothing taken is lost to a kill
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -149,11 +151,13 @@ async def start_application(
     webhook: WebhookSettings | None = None,
     poll_timeout: float = POLL_TIMEOUT,
 ) -> None:
-    """initialize → post_init → updater (polling or webhook) → start: what `run_polling` does, without
-    taking over the event loop. On failure, whatever was started is stopped again."""
+    """initialize → post_init → the updates a kill left unhandled → updater (polling or webhook) → start:
+    what `run_polling` does, without taking over the event loop. On failure, whatever was started is
+    stopped again."""
     await application.initialize()
     try:
         await application.post_init(application)
+        await replay_unhandled(application)
         if mode == "polling":
             await application.updater.start_polling(
                 poll_interval=0.0, timeout=poll_timeout, drop_pending_updates=False,

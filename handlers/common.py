@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
 from bot.core import i18n
 from bot.core.context import AppContext, ctx_of, platform_of
+from bot.core.updates import InboxQueue
+from handlers import handled
 from bot.rules import access
 from storage import accounts, audit, codec, drafts, org
 from storage.db import track_commits
@@ -141,6 +143,28 @@ async def _preload(update: Update, context: Any) -> None:
         cache.popitem(last=False)
     if actor.person is not None and actor.account is not None:
         await _note_channel(ctx, actor.account)
+    await _skip_if_applied(update, context, actor)
+
+
+async def _skip_if_applied(update: Update, context: Any, actor: Actor) -> None:
+    """An update handed over again after a kill (bot/core/updates.py) that had already changed the person's
+    draft before it is not applied twice: the person is shown where they are instead (the answer the kill
+    may have cost them), and no feature sees it."""
+    queue = context.application.update_queue
+    if not isinstance(queue, InboxQueue) or not queue.is_replay(update.update_id):
+        return
+    if actor.draft is None or not actor.draft.applied(update.update_id):
+        return
+    log.info("update %s was applied before a restart: %s shown again", update.update_id, actor.draft.flow)
+    flow = FLOWS.get(actor.draft.flow)
+    try:
+        if flow is not None and flow.resume is not None:
+            await flow.resume(update, context)
+    except Exception:   # (the features must not get it: they would apply it again)
+        log.warning("update %s: the draft could not be shown again", update.update_id, exc_info=True)
+    finally:
+        await handled.done(update, context)
+    raise ApplicationHandlerStop
 
 
 async def _note_channel(ctx: AppContext, account: Account) -> None:

@@ -1,5 +1,6 @@
 """Which updates the application has finished handling: a handler in the very last group records each
-update once every group before it (the fallback and the error handler included) is done with it.
+update once every group before it (the fallback and the error handler included) is done with it — in the
+inbox (storage/inbox.py: a restarted bot does not handle it again) and for the harness.
 
 The test harness, the demo and the shell use it to wait until the bot is done with what a person did
 (`Stage.settled()`), instead of sleeping. It depends only on the handler groups, not on how updates are
@@ -10,13 +11,17 @@ from reaching this group; none does (and a wait for it would then fail loudly, n
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
-from bot.core.context import AppContext
+from bot.core.context import AppContext, ctx_of, platform_of
+from storage import codec, inbox
+
+log = logging.getLogger(__name__)
 
 HANDLED_GROUP = 2_000_000  # after handlers.fallback.FALLBACK_GROUP (1_000_000)
 _KEY = "handled.tracker"
@@ -58,10 +63,16 @@ def tracker(application: Application) -> Tracker:
     return application.bot_data.setdefault(_KEY, Tracker())
 
 
-async def _record(update: Update, context: Any) -> None:
+async def done(update: Update, context: Any) -> None:
+    """This update is finished with (also called for a replayed update skipped before the features)."""
+    ctx = ctx_of(context)
+    try:
+        await inbox.mark_handled(ctx.db, platform_of(context), update.update_id, codec.instant(ctx.clock.now()))
+    except Exception:   # it will be handled again after a restart, and change nothing twice
+        log.warning("update %s not marked handled in the inbox", update.update_id, exc_info=True)
     await tracker(context.application).record(update.update_id)
 
 
 def register(application: Application, ctx: AppContext) -> None:
     tracker(application)
-    application.add_handler(TypeHandler(Update, _record), group=HANDLED_GROUP)
+    application.add_handler(TypeHandler(Update, done), group=HANDLED_GROUP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,11 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Database
+
+# The update being handled in this task (set by bot/core/updates.py for each update; None in jobs and
+# commands): `save` records it with the draft, in the same transaction as the change, so that the same
+# update handed over again after a kill (applied, not yet marked handled) is known as applied.
+APPLYING: contextvars.ContextVar[int | None] = contextvars.ContextVar("drafts_applying", default=None)
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,11 @@ class Draft:
     data: dict[str, Any]
     started_at: str
     updated_at: str
+    update_id: int | None = None   # the update that last changed it (None: not an update, or before 0012)
+
+    def applied(self, update_id: int) -> bool:
+        """Whether that update (or a later one) has already changed this draft."""
+        return self.update_id is not None and update_id <= self.update_id
 
 
 async def load(db: Database, account_id: int) -> Draft | None:
@@ -26,17 +37,20 @@ async def load(db: Database, account_id: int) -> Draft | None:
     if row is None:
         return None
     return Draft(row["account_id"], row["flow"], row["step"], json.loads(row["data"]), row["started_at"],
-                 row["updated_at"])
+                 row["updated_at"], row["update_id"])
 
 
 async def save(target: Database | aiosqlite.Connection, account_id: int, flow: str, step: str,
                data: dict[str, Any], at: str) -> None:
-    """Start or move a conversation on (in the caller's transaction when given its connection)."""
-    sql = """INSERT INTO drafts (account_id, flow, step, data, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+    """Start or move a conversation on (in the caller's transaction when given its connection), noting the
+    update applying the change (APPLYING)."""
+    sql = """INSERT INTO drafts (account_id, flow, step, data, started_at, updated_at, update_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (account_id) DO UPDATE SET
                  started_at = CASE WHEN drafts.flow = excluded.flow THEN drafts.started_at ELSE excluded.started_at END,
-                 flow = excluded.flow, step = excluded.step, data = excluded.data, updated_at = excluded.updated_at"""
-    params = (account_id, flow, step, json.dumps(data, ensure_ascii=False), at, at)
+                 flow = excluded.flow, step = excluded.step, data = excluded.data, updated_at = excluded.updated_at,
+                 update_id = coalesce(excluded.update_id, drafts.update_id)"""
+    params = (account_id, flow, step, json.dumps(data, ensure_ascii=False), at, at, APPLYING.get())
     if isinstance(target, Database):
         async with target.transaction() as conn:
             await conn.execute(sql, params)

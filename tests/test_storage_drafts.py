@@ -37,3 +37,18 @@ async def test_a_new_flow_restarts_the_clock(db):
     await drafts.save(db, account.id, "a", "1", {}, at="t1")
     await drafts.save(db, account.id, "b", "1", {}, at="t2")
     assert (await drafts.load(db, account.id)).started_at == "t2"
+
+
+async def test_a_draft_records_the_update_that_last_changed_it(db):
+    account = await _account(db)
+    await drafts.save(db, account.id, "a", "1", {}, at="t1")             # not an update (a job, a command)
+    assert (await drafts.load(db, account.id)).update_id is None
+    token = drafts.APPLYING.set(41)
+    try:
+        await drafts.save(db, account.id, "a", "2", {}, at="t2")
+    finally:
+        drafts.APPLYING.reset(token)
+    await drafts.save(db, account.id, "a", "3", {}, at="t3")             # outside an update: kept
+    draft = await drafts.load(db, account.id)
+    assert draft.update_id == 41
+    assert draft.applied(40) and draft.applied(41) and not draft.applied(42)

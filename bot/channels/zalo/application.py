@@ -19,7 +19,7 @@ from bot.channels.zalo.backoff import Backoff
 from bot.channels.zalo.request import Intake, ZaloRequest
 from bot.channels.zalo.budget import pacing
 from bot.core.context import AppContext
-from bot.core.updates import PerChatUpdateProcessor
+from bot.core.updates import InboxQueue, PerChatUpdateProcessor
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 
 PLATFORM = "zalo"
@@ -55,6 +55,7 @@ def build_zalo_application(ctx: AppContext, *, webhook: bool = False, services: 
         .rate_limiter(SharedBudgetRateLimiter(token=zalo.token, api_root=zalo.base_url, config=pacing(ctx.config)))
         .defaults(Defaults(tzinfo=ctx.clock.tz))
         .concurrent_updates(PerChatUpdateProcessor())
+        .update_queue(InboxQueue(ctx, PLATFORM))   # as Telegram's: nothing taken is lost to a kill
     )
     if services:
         builder = builder.post_init(wiring._post_init).post_stop(wiring._post_stop).post_shutdown(wiring._post_shutdown)

@@ -9,6 +9,7 @@ from telegram.ext import Application
 from bot import app as wiring
 from bot.channels.zalo.application import adapter_of, updates_adapter_of
 from bot.channels.zalo.webhook import ZaloWebhookReceiver, ZaloWebhookSettings
+from bot.core.updates import replay_unhandled
 
 _RECEIVER = "zalo.receiver"
 
@@ -25,6 +26,7 @@ async def start_zalo(application: Application, *, mode: str = "polling",
     await application.initialize()
     try:
         await application.post_init(application)
+        await replay_unhandled(application)
         await application.bot.set_webhook(url=webhook.url, secret_token=webhook.secret_token)
         receiver = ZaloWebhookReceiver(application, adapter_of(application), webhook)
         await receiver.start()
