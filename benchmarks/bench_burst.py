@@ -298,7 +298,8 @@ async def prepare(directory: Path, port: int, people: int, wards: int):
                 await api.create_user(user_id_for(person.id), first, last_name=last, started=True)
     for person in chosen:
         await accounts.link(db, external_id=user_id_for(person.id), chat_id=user_id_for(person.id),
-                            person_id=person.id, at=at, language="vi", display_name=person.full_name)
+                            person_id=person.id, at=at, language="vi", display_name=person.full_name,
+                            platform=accounts.TELEGRAM)
     ctx = AppContext(config=config, db=db, clock=clock)
     await scheduler.tick(ctx, clock.now())       # the meeting reminders of 07:00, as if sent that morning
     claimed = await outbox.claim_due(db, at, 10_000)
