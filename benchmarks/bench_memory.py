@@ -107,7 +107,7 @@ async def prepare(path: Path, months: int, wards: int, server) -> dict:
             await api.create_user(user_id_for(person.id), first, last_name=last, started=True)
             await accounts.link(db, external_id=user_id_for(person.id), chat_id=user_id_for(person.id),
                                 person_id=person.id, at=at, language="vi", display_name=person.full_name,
-                            platform=accounts.TELEGRAM)
+                                platform=accounts.TELEGRAM)
     started = time.monotonic()
     counts = await fill_year(ctx, chosen_months)
     await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
