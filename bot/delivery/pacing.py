@@ -30,6 +30,10 @@ from typing import Any
 
 from bot.core.config import SenderConfig
 
+# How far behind its grid a waiting queue may fall and still make the turns up (a late wake-up of the
+# event loop, a few ms; a stall of up to this many turns). More would let a stall turn into a burst that
+# the sliding window then repeats window after window, and a reply waits for the window to open.
+CREDIT_TURNS = 3
 SLOWEST = 1.0       # requests per second the pace never drops below after 429s
 RECOVERY = 1.02     # pace regained per request that went through
 
@@ -147,7 +151,7 @@ class SendBudget:
 
     def _grant(self, now: float, interactive: bool) -> None:
         # The grid moves on by one turn from where it was, not from now: a late turn is made up.
-        self._next = max(self._next, now - self._window()[1]) + self.interval
+        self._next = max(self._next, now - CREDIT_TURNS * self.interval) + self.interval
         self._granted.append(now)
         turns, _seconds = self._window()
         while len(self._granted) > max(turns, 1):
