@@ -43,16 +43,23 @@ async def play(film) -> None:
     film.count(N_("joins refused"))
 
     film.say(_("The ward staff member makes them an invite in chat:"))
-    await s.send(_("Invite"))
-    await s.reply()
-    await s.send(member.full_name)
-    await s.reply()
-    await s.press(f"inv:p:{member.id}")
-    made = await s.wait_for(lambda message: "start=" in (message.text or ""))
-    film.count(N_("invites created"))
-    code = re.search(r"start=([A-Za-z0-9]+)", made.text).group(1)
+    code = await make_invite(film, s, member)
 
     film.say(_("The member opens the link, which sends /start with the code:"))
     await m.send(f"/start {code}")
     await m.reply()
     film.count(N_("people joined"))
+
+
+async def make_invite(film, staff, person) -> str:
+    """The ward's staff member makes `person` an invite in chat (the menu's Invite, the name, the person's
+    button); returns the code."""
+    _ = film.gettext
+    await staff.send(_("Invite"))
+    await staff.reply()
+    await staff.send(person.full_name)
+    await staff.reply()
+    await staff.press(f"inv:p:{person.id}")
+    made = await staff.wait_for(lambda message: "start=" in (message.text or ""))
+    film.count(N_("invites created"))
+    return re.search(r"start=([A-Za-z0-9]+)", made.text).group(1)

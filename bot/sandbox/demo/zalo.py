@@ -6,11 +6,11 @@ ward's report of the 10th counts it like any other."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
+from bot.sandbox.demo.onboarding import make_invite
 from storage import codec, org, roll_calls, zalo
 
 WARD = "Nam Ngạn"
@@ -36,14 +36,7 @@ async def play(film) -> None:
     await film.advance_to(max(film.clock.now(), datetime(2026, 12, 8, 14, 0, tzinfo=VN_TZ)))
 
     film.say(_("The ward's staff member makes the secretary an invite code:"))
-    await staff.send(_("Invite"))
-    await staff.reply()
-    await staff.send(secretary.full_name)
-    await staff.reply()
-    await staff.press(f"inv:p:{secretary.id}")
-    made = await staff.wait_for(lambda message: "start=" in (message.text or ""))
-    code = re.search(r"start=([A-Za-z0-9]+)", made.text).group(1)
-    film.count(N_("invites created"))
+    code = await make_invite(film, staff, secretary)
 
     film.say(_("On Zalo there are no buttons and no phone sharing: the secretary writes to the bot and "
                "sends the code."))
