@@ -9,7 +9,7 @@ network delays each one differently), so every window is widened by `network_jit
 - overall: turns on an even grid `(1 + jitter) / overall_per_second` apart (30/s becomes about 28.6/s),
   so that a person's reply waits at most about one turn behind a broadcast. A turn handed out late (a
   busy event loop oversleeps) is made up by the next ones, at least half a turn apart, while a queue
-  waits, so a long queue gets the whole pace, not 0.93 of it (benchmarks/bench_burst.py); and never more
+  waits (at most `CREDIT_TURNS` turns' worth), so a long queue gets the whole pace, not 0.93 of it (benchmarks/bench_burst.py); and never more
   than `overall_per_second` turns in any `1 + jitter` seconds, counted as the server counts arrivals;
 - per chat: a message may start once the `per_chat_burst`-th last one to that chat started at least
   `window + jitter` ago.
