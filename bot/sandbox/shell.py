@@ -206,10 +206,16 @@ class Shell:
                 return False
             await self.become(person)
             return True
+        await self.send_line(text, line)
+        return True
+
+    async def send_line(self, text: str, line: str) -> None:
+        """What the person typed (`text` stripped, `line` as typed), as Telegram takes it: /contact shares
+        the phone, a letter presses a button, anything else is a message."""
         if text == "/contact":
             if not self.user.person.phone:
                 self.print(_("This person has no phone number in the roster."))
-                return True
+                return
             await self.user.contact()
         elif self._buttons is not None and is_button_key(text) and button_index(text) < len(self._buttons[1]):
             message_id, buttons = self._buttons
@@ -219,11 +225,10 @@ class Shell:
             for answer in await self.user.callback_answers():
                 if answer["callback_query_id"] == query_id and answer.get("text"):
                     self.print(_("bot (notice): {text}").format(text=answer["text"]))
-            return True
+            return
         else:
             await self.user.send(line)
         await self._await_replies()
-        return True
 
     async def run(self, as_phone: str | None = None) -> int:
         if as_phone:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.core.i18n import cli_gettext as _
 from bot.sandbox.chat_user import NoReply
-from bot.sandbox.shell import HANDLED_TIMEOUT, SETTLE, Shell
+from bot.sandbox.shell import HANDLED_TIMEOUT, SETTLE, Shell, role_label
 from bot.sandbox.zalo_user import ZaloUser
 from bot.sandbox.zaloapi import ZaloBotMessage
 from storage import org
@@ -25,32 +25,16 @@ class ZaloShell(Shell):
     async def become(self, person: org.Person) -> None:
         self.user = await self.stage.zalo_as(person, language=person.language, on_message=self._show_zalo)
         post = await self.stage.post_of(person)
-        where = f" — {self._post_label(post)}" if post else ""
+        where = f" — {role_label(post[0])}, {post[1].name}" if post else ""
         self.print(_("You are now {name}{where}, on Zalo.").format(name=person.full_name, where=where))
         self.print(_("Everything you type is sent as text, as on Zalo: a number answers the numbered options. "
                      "Try /menu; /as switches person, /quit leaves."))
         await self.user.bot_messages()   # what the chat already holds (an earlier visit) is shown
 
-    @staticmethod
-    def _post_label(post) -> str:
-        from bot.sandbox.shell import role_label
-        return f"{role_label(post[0])}, {post[1].name}"
-
-    async def handle(self, line: str) -> bool:
-        text = line.strip()
-        if not text:
-            return True
-        if text == "/quit":
-            return False
-        if text == "/as":
-            person = await self.choose_person()
-            if person is None:
-                return False
-            await self.become(person)
-            return True
+    async def send_line(self, text: str, line: str) -> None:
+        """Zalo has no buttons and no contact sharing: every line is a message."""
         await self.user.send(line)
         await self._await_replies()
-        return True
 
     async def _await_replies(self) -> None:
         """Wait until the bot has handled the line, then until the chat has been still a moment."""
