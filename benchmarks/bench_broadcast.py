@@ -16,7 +16,7 @@ per call, so that requests sent evenly arrive bunched).
    Telegram allows for everything sent meanwhile, (612 + replies' messages) ÷ 30 s — target ≤ 1.10 —
    with no 429.
 
-The server runs in a child process (this file with --serve), so that it does not share the sender's
+The server runs in a child process (this file with --serve; benchmarks/child.py), so that it does not share the sender's
 event loop or core; it reports its own counts of requests and 429s.
 """
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from child import Child, serve_local_api  # noqa: E402
 from machine import rows  # noqa: E402
 
 TOKEN = "777000:BENCH-token_aBcDeFgHiJkLmNoPqRsTuVwXyZ"
@@ -43,67 +43,10 @@ TARGET_RATIO, TARGET_RATE = 1.07, 300.0
 TARGET_RATIO_WITH_REPLIES, TARGET_REPLY_P95 = 1.10, 1.0
 
 
-# --- the server, in a child process -------------------------------------------------------------------
-
-
-async def serve(seed: int) -> None:
-    """Start a server, print its port, then obey lines on stdin: 'limits on|off', 'network on|off',
-    'stats', 'quit'."""
-    from bot.sandbox.localapi import Limits, LocalBotApi, Network
-
-    server = LocalBotApi(limits=Limits(), network=Network.realistic(seed=seed))
-    await server.start()
-    print(json.dumps({"port": server.port}), flush=True)
-    loop = asyncio.get_running_loop()
-    while True:
-        line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
-        if line in ("", "quit"):
-            break
-        if line.startswith("limits"):
-            server.limits.enabled = line.endswith("on")
-            print(json.dumps({"ok": True}), flush=True)
-        elif line.startswith("network"):
-            server.network = Network.realistic(seed=seed) if line.endswith("on") else Network()
-            print(json.dumps({"ok": True}), flush=True)
-        elif line == "stats":
-            print(json.dumps(server.stats(TOKEN)), flush=True)
-    await server.stop()
-
-
-class ServerProcess:
-    async def start(self, seed: int) -> "ServerProcess":
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--serve", "--seed", str(seed), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            cwd=str(ROOT))
-        self.port = (await self._read())["port"]
-        return self
-
-    async def _read(self) -> dict:
-        return json.loads(await asyncio.wait_for(self.process.stdout.readline(), 30))
-
-    async def ask(self, command: str) -> dict:
-        self.process.stdin.write(command.encode() + b"\n")
-        await self.process.stdin.drain()
-        return await self._read()
-
-    def cpu(self) -> float:
-        """CPU seconds the server process has used (Linux)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    async def stop(self) -> None:
-        self.process.stdin.write(b"quit\n")
-        await self.process.stdin.drain()
-        await asyncio.wait_for(self.process.wait(), 10)
-
-
 # --- the broadcast ----------------------------------------------------------------------------------------
 
 
-async def prepare(directory: Path, server: ServerProcess):
+async def prepare(directory: Path, server: Child):
     from bot.core.clock import VN_TZ, ManualClock
     from bot.core.config import Config
     from bot.core.context import AppContext
@@ -118,7 +61,7 @@ async def prepare(directory: Path, server: ServerProcess):
     await load_generated_roster(db, clock, config.organisation.name)
     cells = await org.units_of_kind(db, "cell")
     leaders = await org.current_members(db, [c.id for c in cells], ("secretary", "deputy"))
-    api = LocalApiClient(f"http://127.0.0.1:{server.port}/_user", TOKEN)
+    api = LocalApiClient(f"http://127.0.0.1:{server.first['port']}/_user", TOKEN)
     at = codec.instant(clock.now())
     for person, _membership in leaders:
         user_id = 10_000_000 + person.id
@@ -156,7 +99,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
-async def broadcast_with_replies(ctx, server: "ServerProcess", leaders, replies: int) -> dict:
+async def broadcast_with_replies(ctx, server: Child, leaders, replies: int) -> dict:
     """The real bot (application + background sender) sends the broadcast while `replies` people, one
     every 0.4 s from 2 s in, send /start and wait for the answer."""
     from bot import app as wiring
@@ -165,13 +108,13 @@ async def broadcast_with_replies(ctx, server: "ServerProcess", leaders, replies:
     from storage import outbox
 
     ctx.config.telegram.token = TOKEN
-    ctx.config.telegram.base_url = f"http://127.0.0.1:{server.port}/bot"
+    ctx.config.telegram.base_url = f"http://127.0.0.1:{server.first['port']}/bot"
     application = wiring.build_application(ctx)
     await wiring.start_application(application, poll_timeout=10)
-    api = LocalApiClient(f"http://127.0.0.1:{server.port}/_user", TOKEN)
+    api = LocalApiClient(f"http://127.0.0.1:{server.first['port']}/_user", TOKEN)
     people = [10_000_000 + person.id for person, _m in leaders[::max(1, len(leaders) // max(1, replies))]][:replies]
     try:
-        before = await server.ask("stats")
+        before = await server.ask(f"stats {TOKEN}")
         queued = await queue_broadcast(ctx)
         started = time.monotonic()
 
@@ -191,7 +134,7 @@ async def broadcast_with_replies(ctx, server: "ServerProcess", leaders, replies:
             return time.monotonic() - started
 
         elapsed, *times = await asyncio.gather(broadcast_done(), *(ask(n, u) for n, u in enumerate(people)))
-        after = await server.ask("stats")
+        after = await server.ask(f"stats {TOKEN}")
     finally:
         await api.close()
         await wiring.stop_application(application)
@@ -204,21 +147,21 @@ async def main(rounds_off: int, replies: int, seed: int) -> int:
     import telegram
     from telegram.request import HTTPXRequest
 
-    server = await ServerProcess().start(seed)
+    server = await Child().start(__file__, "--serve", "--seed", str(seed))
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
     try:
         with tempfile.TemporaryDirectory() as directory:
             ctx, people, leaders = await prepare(Path(directory), server)
-            bot = telegram.Bot(TOKEN, base_url=f"http://127.0.0.1:{server.port}/bot",
+            bot = telegram.Bot(TOKEN, base_url=f"http://127.0.0.1:{server.first['port']}/bot",
                                request=HTTPXRequest(connection_pool_size=32))
             async with bot:
                 # 1. Telegram's limits on, over the network, the sender as configured by default.
                 await server.ask("limits on")
                 await server.ask("network on")
-                before = await server.ask("stats")
+                before = await server.ask(f"stats {TOKEN}")
                 sent, elapsed, counts = await broadcast_once(ctx, bot)
-                after = await server.ask("stats")
+                after = await server.ask(f"stats {TOKEN}")
                 limited = after["rate_limited"] - before["rate_limited"]
                 ideal = sent / ctx.config.sender.overall_per_second
                 ratio = elapsed / ideal
@@ -286,6 +229,6 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1, help="seed of the network's random latency")
     arguments = parser.parse_args()
     if arguments.serve:
-        asyncio.run(serve(arguments.seed))
+        asyncio.run(serve_local_api(arguments.seed))
         sys.exit(0)
     sys.exit(asyncio.run(main(arguments.rounds_off, arguments.replies, arguments.seed)))

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from child import Child, serve_local_api  # noqa: E402
 from machine import percentile, rows  # noqa: E402
 
 SHCB_TOKEN = "777001:BURST-shcb_aBcDeFgHiJkLmNoPqRsTuVwXyZ"
@@ -56,26 +57,6 @@ PLAN = (("open", None), ("toggle", ":t:3"), ("toggle", ":t:4"), ("done", ":done"
 OPEN_TEXT = "/diemdanh"
 ECHO_PACE = 30.0   # AIORateLimiter's default: 30 requests a second overall (its bucket lets 30 through at once)
 USERS_PER_CLIENT = 40   # httpx keeps at most 100 connections a client; each waiting user holds one
-
-
-# --- the server, in a child process -------------------------------------------------------------------
-
-
-async def serve(seed: int) -> None:
-    """A server with Telegram's limits and the 20-60 ms network; obeys 'stats TOKEN' and 'quit' on stdin."""
-    from bot.sandbox.localapi import Limits, LocalBotApi, Network
-
-    server = LocalBotApi(limits=Limits(), network=Network.realistic(seed=seed))
-    await server.start()
-    print(json.dumps({"port": server.port}), flush=True)
-    loop = asyncio.get_running_loop()
-    while True:
-        line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
-        if line in ("", "quit"):
-            break
-        if line.startswith("stats "):
-            print(json.dumps(server.stats(line.split(" ", 1)[1])), flush=True)
-    await server.stop()
 
 
 # --- the crowd, in a child process --------------------------------------------------------------------
@@ -146,34 +127,6 @@ async def crowd() -> None:
             for client in clients:
                 await client.close()
         print(json.dumps({"records": records}), flush=True)
-
-
-class Child:
-    """This file run with `flag` in a child process, spoken to by JSON lines."""
-
-    async def start(self, *flags: str) -> "Child":
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, *flags, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            cwd=str(ROOT), limit=2**26)
-        self.first = await self.read(60)
-        return self
-
-    async def read(self, timeout: float) -> dict:
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
-        if not line:
-            raise RuntimeError(f"the child {self.process.pid} ended (exit code {await self.process.wait()})")
-        return json.loads(line)
-
-    async def ask(self, command: str, timeout: float = 30) -> dict:
-        self.process.stdin.write(command.encode() + b"\n")
-        await self.process.stdin.drain()
-        return await self.read(timeout)
-
-    async def stop(self) -> None:
-        if self.process.returncode is None:
-            self.process.stdin.write(b"quit\n")
-            await self.process.stdin.drain()
-            await asyncio.wait_for(self.process.wait(), 15)
 
 
 # --- the bots -------------------------------------------------------------------------------------------
@@ -402,7 +355,7 @@ def show(m: dict) -> None:
 async def main(people_wanted: int, spread: float, think: float, seed: int, timeout: float, wards: int) -> int:
     from bot import app as wiring
 
-    server, crowd = await asyncio.gather(Child().start("--serve", "--seed", str(seed)), Child().start("--crowd"))
+    server, crowd = await asyncio.gather(Child().start(__file__, "--serve", "--seed", str(seed)), Child().start(__file__, "--crowd"))
     port = server.first["port"]
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
@@ -480,7 +433,7 @@ if __name__ == "__main__":
     parser.add_argument("--wards", type=int, default=34, help="wards of the generated roster kept (a quick run)")
     arguments = parser.parse_args()
     if arguments.serve:
-        asyncio.run(serve(arguments.seed))
+        asyncio.run(serve_local_api(arguments.seed))
         sys.exit(0)
     if arguments.crowd:
         asyncio.run(crowd())
