@@ -333,6 +333,16 @@ async def require_actor(update: Update, context: Any) -> Actor | None:
     return None
 
 
+def step_hint(msgid: str) -> Callable[[Update, Any], Awaitable[None]]:
+    """A handler for what a step cannot take (a sticker, a photo, a voice note…): the person is told, in
+    their language, in one line (`msgid`, marked with N_), what it expects; nothing changes."""
+    async def hint(update: Update, context: Any) -> None:
+        actor = await require_actor(update, context)
+        if actor is not None:
+            await reply(update, actor.t.gettext(msgid))
+    return hint
+
+
 async def refuse_forged(update: Update, context: Any, actor: Actor, *, what: str, unit_id: int | None = None,
                         subject_person_id: int | None = None, detail: dict | None = None) -> None:
     """Refuse an action on something this person may not touch (a forged or stale button, a command for

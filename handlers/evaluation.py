@@ -240,10 +240,7 @@ async def on_button(update: Update, context: Any) -> None:
     await common.refuse_forged(update, context, actor, what="evaluation", detail={"data": data[:64]})
 
 
-async def on_other(update: Update, context: Any) -> None:
-    actor = await common.require_actor(update, context)
-    if actor is not None:
-        await common.reply(update, actor.t.gettext("Please press a button or type its number, or /cancel."))
+on_other = common.step_hint(N_("Please press a button or type its number, or /cancel."))
 
 
 # Scores are saved as they are given, so resuming is starting again: it goes on at the next cell to score.

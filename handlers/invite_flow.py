@@ -86,12 +86,8 @@ async def on_query(update: Update, context: Any) -> None:
     await common.reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_other(update: Update, context: Any) -> None:
-    """A sticker, photo, voice note… while a name is expected."""
-    actor = await common.require_actor(update, context)
-    if actor is None:
-        return
-    await common.reply(update, actor.t.gettext("Please type a name or a phone number, or /cancel."))
+# A sticker, photo, voice note… while a name is expected.
+on_other = common.step_hint(N_("Please type a name or a phone number, or /cancel."))
 
 
 async def _drop_buttons(update: Update) -> None:

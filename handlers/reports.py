@@ -236,10 +236,7 @@ async def _send_quarter(update: Update, ctx: AppContext, actor: common.Actor, qu
     await _files(update, book, None, f"{stem}-{ward.id if ward else 'city'}.xlsx", "")
 
 
-async def on_other(update: Update, context: Any) -> None:
-    actor = await common.require_actor(update, context)
-    if actor is not None:
-        await common.reply(update, actor.t.gettext("Please press a button or type its number, or /cancel."))
+on_other = common.step_hint(N_("Please press a button or type its number, or /cancel."))
 
 
 REPORT_PICKER = common.define_flow(FLOW, N_("choosing a report"), _start, transient=True)
