@@ -15,10 +15,11 @@ Helpers here also refuse and audit what a person may not do (`authorize_unit`, `
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, MessageHandler, TypeHandler, filters
@@ -35,6 +36,7 @@ from storage.drafts import Draft
 from storage.org import Membership, Person, Unit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PRELOAD_GROUP = -2_000_000  # before handlers.fallback.CHECK_GROUP (-1_000_000)
 # After every observer, before the features: from here on, what the update commits is counted (the error
@@ -264,17 +266,34 @@ class Linked(ActorFilter):
 # --- Replies ----------------------------------------------------------------------------------------
 
 
+async def acknowledge(update: Update) -> None:
+    """Stop the spinner on a pressed button (nothing when the update is no press)."""
+    if update.callback_query is None:
+        return
+    try:
+        await update.callback_query.answer()
+    except Exception:  # an old query cannot be answered any more; the answer itself still goes
+        log.debug("callback query not answered", exc_info=True)
+
+
+async def acknowledged(update: Update, answer: Awaitable[T]) -> T:
+    """Send `answer` (the new or edited message a press is answered with) while the press is acknowledged.
+    The acknowledgement is not paced; waiting for it first put every answer a round trip later in the send
+    queue, behind the people who pressed after (benchmarks/bench_burst.py)."""
+    acknowledging = asyncio.ensure_future(acknowledge(update))
+    try:
+        return await answer
+    finally:
+        await acknowledging
+
+
 async def reply(update: Update, text: str, reply_markup=None, **kwargs) -> None:
-    """Answer in the chat the update came from (a button press is acknowledged first)."""
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except Exception:  # an old query cannot be answered any more; the message below still goes
-            log.debug("callback query not answered", exc_info=True)
+    """Answer in the chat the update came from (a button press is acknowledged meanwhile)."""
     chat = update.effective_chat
     if chat is None:
+        await acknowledge(update)
         return
-    await update.get_bot().send_message(chat.id, text, reply_markup=reply_markup, **kwargs)
+    await acknowledged(update, update.get_bot().send_message(chat.id, text, reply_markup=reply_markup, **kwargs))
 
 
 def now_instant(ctx: AppContext) -> str:

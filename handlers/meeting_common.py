@@ -83,11 +83,7 @@ async def show(update: Update, text: str, markup=None, *, edit: bool) -> None:
     query = update.callback_query
     if edit and query is not None:
         try:
-            await query.answer()
-        except Exception:
-            log.debug("callback query not answered", exc_info=True)
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
+            await common.acknowledged(update, query.edit_message_text(text, reply_markup=markup))
         except BadRequest as error:
             if "not modified" not in str(error).lower():
                 raise

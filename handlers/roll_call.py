@@ -204,10 +204,7 @@ async def on_open_button(update: Update, context: Any) -> None:
     if data.startswith(OPEN) and month != schedule.period_of(ctx.clock.now().date()):
         await stale(update, actor)   # a reminder of another month
         return
-    try:
-        await update.callback_query.answer()
-    except Exception:
-        log.debug("callback query not answered", exc_info=True)
+    # (the press is acknowledged with the answer below, whichever it is)
     if actor.in_flow(FLOW) and actor.draft.data.get("cell") == cell.id and actor.draft.data.get("month") == month \
             and (phase is None or actor.draft.data.get("phase") == phase):
         await _render(update, context, actor, dict(actor.draft.data), actor.draft.step, edit=False)

@@ -37,3 +37,14 @@ def test_memory_with_two_wards_and_two_months_measures_the_bot_process_and_print
     assert "after city_staff report, ward_staff report, roll call, menu:" in out
     rows = [line for line in out.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 and re.search(r"peak \*\*\d+ MB\*\* = \*\*\d\.\d\d\*\* × the limit", rows[0]), rows
+
+
+def test_the_two_floors_of_the_burst_a_paced_queue_and_the_sliding_window():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_burst import pacing_floor, window_floor
+
+    # Four requests at once and one later, 2 allowed a second: paced, one each half second; by the sliding
+    # window, two at once each second.
+    arrivals = [0.0, 0.0, 0.0, 0.0, 5.0]
+    assert pacing_floor(arrivals, count=2, window=1.0) == [0.0, 0.5, 1.0, 1.5, 0.0]
+    assert window_floor(arrivals, count=2, window=1.0) == [0.0, 0.0, 1.0, 1.0, 0.0]

@@ -64,10 +64,15 @@ async def test_a_turn_handed_out_late_is_made_up_within_the_window():
     await asyncio.sleep(0.3)
     time.sleep(0.2)             # the loop is stuck: the turns due meanwhile are late
     await asyncio.gather(*waiting)
-    # 20 turns on a grid of 0.105 s: the last at 19 × 0.105 ≈ 2.0 s, as if nothing had been late.
-    assert times[-1] < 19 * 0.105 + 0.05, times
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.105 / 2 - 0.002, times
-    assert min(b - a for a, b in zip(times, times[10:])) >= 1.05 - 0.002, times
+    # 20 turns on a grid of 0.105 s: the last at 19 × 0.105 ≈ 2.0 s, as if nothing had been late (without
+    # the catch-up it would be 0.2 s later).
+    assert times[-1] < 19 * 0.105 + 0.1, times
+    # The times are taken when each task runs again, a little after its turn was granted (on a loaded
+    # machine some more than others); the budget counts each turn from that moment (less a tenth of the
+    # jitter margin), not from the grant, so even then no 11 fall within the widened window.
+    allowance = 0.05 / 10
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.105 / 2 - allowance - 0.002, times
+    assert min(b - a for a, b in zip(times, times[10:])) >= 1.05 - allowance - 0.002, times
 
 
 async def test_an_interactive_request_goes_before_waiting_broadcast_copies():

@@ -14,6 +14,7 @@ from bot.delivery import sender as sender_module
 from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.delivery.sender import DrainReport, Sender, drain, plan
+from bot.sandbox.localapi import Network
 from bot.sandbox.stage import free_port
 from storage import accounts, codec, outbox
 from storage.outbox import OutgoingMessage
@@ -107,6 +108,27 @@ async def test_one_second_per_chat_and_the_overall_rate_without_a_429(db, clock,
     assert localapi.stats(LOCALAPI_TOKEN)["rate_limited"] == 0
     assert elapsed >= 3 * 0.2 and elapsed >= 22 / 40
     assert [m.text for m in await localapi_client.messages(users[0])] == [f"Phần {n}" for n in range(4)]
+
+
+async def test_as_few_sends_under_way_as_keep_the_pace(db, clock, localapi, localapi_client, localapi_bot):
+    """Each send under way at a kill may arrive twice after the restart (bot/delivery/in_flight.py): on a
+    quick network one at a time is enough for the pace, so a kill costs at most one duplicate; on a round
+    trip of several turns, the sender keeps as many under way as the pace needs."""
+    ctx = make_ctx(db, clock, overall_per_second=25.0, network_jitter_seconds=0.02, max_in_flight=8)
+    users = await make_users(localapi_client, 60)
+    await queue(ctx, [text_message(u, "Gần") for u in users[:30]])
+    report = await drain(localapi_bot, ctx)
+    assert report.counts["sent"] == 30 and report.most_in_flight == 1
+
+    localapi.network = Network(latency_min=0.120, latency_max=0.140)   # a round trip of 3 turns of 41 ms
+    await queue(ctx, [text_message(u, "Xa") for u in users[30:]])
+    started = time.monotonic()
+    report = await drain(localapi_bot, ctx)
+    elapsed = time.monotonic() - started
+    assert report.counts["sent"] == 30 and 4 <= report.most_in_flight <= 8, report.most_in_flight
+    # One at a time would need 30 × 130 ms = 3.9 s; at the pace, 30 turns of 41 ms and a round trip: 1.4 s.
+    assert elapsed < 2.6, elapsed
+    assert localapi.stats(LOCALAPI_TOKEN)["rate_limited"] == 0
 
 
 async def test_a_429_is_honoured_and_every_message_still_goes(db, clock, localapi, localapi_client, localapi_bot):

@@ -97,7 +97,7 @@ class SenderConfig:
     max_attempts: int = positive(5)
     retry_base_seconds: float = positive(5.0)
     poll_seconds: float = positive(2.0)
-    max_in_flight: int = positive(4)
+    max_in_flight: int = positive(8)   # at most; as few as keep the pace (bot/delivery/in_flight.py)
 
 
 @dataclass

@@ -52,8 +52,15 @@ class _Line:
         self.updates = 0
 
 
+# Updates handled at once. Not PTB's 256: when a crowd acts together (612 leaders taking the roll call in
+# the same minute), most handlers wait for their send turn, seconds behind each other, and with 256 the
+# next people's updates waited for a place before they could even queue for a turn — half a second at the
+# median, five at the 99th percentile (benchmarks/bench_burst.py). A waiting handler costs a few kilobytes.
+MAX_CONCURRENT_UPDATES = 4096
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
         self._lines: dict[Any, _Line] = {}
 

@@ -7,10 +7,14 @@ ARRIVING in any sliding second, and at most `per_chat_burst` messages to one cha
 `per_chat_burst × per_chat_interval_seconds` (3 in 3 s). Requests sent evenly arrive bunched (the
 network delays each one differently), so every window is widened by `network_jitter_seconds`:
 - overall: turns on an even grid `(1 + jitter) / overall_per_second` apart (30/s becomes about 28.6/s),
-  so that a person's reply waits at most about one turn behind a broadcast. A turn handed out late (a
-  busy event loop oversleeps) is made up by the next ones, at least half a turn apart, while a queue
-  waits (at most `CREDIT_TURNS` turns' worth), so a long queue gets the whole pace, not 0.93 of it (benchmarks/bench_burst.py); and never more
-  than `overall_per_second` turns in any `1 + jitter` seconds, counted as the server counts arrivals;
+  so that a person's reply waits at most about one turn behind a broadcast, and a crowd's answers come
+  out evenly rather than in bursts of a window's worth that the bot then has to digest all at once (tried:
+  the answers came later, benchmarks/bench_burst.py). A turn handed out late (a busy event loop
+  oversleeps) is made up by the next ones, at least half a turn apart, while a queue waits (at most
+  `CREDIT_TURNS` turns' worth), so a long queue gets the whole pace, not 0.93 of it; and never more
+  than `overall_per_second` turns in any `1 + jitter` seconds, counted from the moment each request
+  really left (its task ran again, a little after its turn; more on a loaded machine), so that the server,
+  counting arrivals, never sees more than the limit in a second;
 - per chat: a message may start once the `per_chat_burst`-th last one to that chat started at least
   `window + jitter` ago.
 Interactive requests (a person's own action being answered) take the next turn before any waiting
@@ -25,7 +29,7 @@ import asyncio
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core.config import SenderConfig
@@ -44,7 +48,9 @@ class SendBudget:
         self._monotonic = monotonic
         self._slowdown = 1.0          # 1 = the configured pace; 2 = half of it, after a 429
         self._next = 0.0              # the grid: when the next turn is due
-        self._granted: deque[float] = deque()   # when the last turns were granted (at most a window's)
+        # When the last turns (at most a window's) left: each stamp is the grant's moment, moved on to when
+        # its request's task really ran again.
+        self._granted: deque[list[float]] = deque()
         self._paused_until = 0.0
         self._urgent: deque[asyncio.Future] = deque()
         self._bulk: deque[asyncio.Future] = deque()
@@ -75,9 +81,9 @@ class SendBudget:
         turns, seconds = self._window()
         free = max(self._paused_until, self._next)
         if self._granted:
-            free = max(free, self._granted[-1] + self.interval / 2)
+            free = max(free, self._granted[-1][0] + self.interval / 2)
         if turns and len(self._granted) >= turns:
-            free = max(free, self._granted[-turns] + seconds)
+            free = max(free, self._granted[-turns][0] + seconds)
         return free
 
     def _chat_window(self) -> float:
@@ -85,10 +91,14 @@ class SendBudget:
 
     # -- taking a turn --
 
-    async def acquire(self, chat_id: Any = None, *, interactive: bool) -> None:
+    async def acquire(self, chat_id: Any = None, *, interactive: bool,
+                      before_turn: Callable[[], Awaitable[None]] | None = None) -> None:
         """Wait for this request's turn. `chat_id`: the chat a new message goes to (None for requests
-        that count only overall, such as edits)."""
+        that count only overall, such as edits). `before_turn`: awaited once the chat has room, before
+        the turn is asked for (the sender takes a slot there)."""
         if chat_id is None or self.config.per_chat_interval_seconds <= 0:
+            if before_turn is not None:
+                await before_turn()
             await self._turn(interactive)
             return
         lock = self._chat_lock(chat_id)
@@ -101,6 +111,8 @@ class SendBudget:
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
+            if before_turn is not None:
+                await before_turn()
             await self._turn(interactive)
             sent.append(self._monotonic())
             while len(sent) > burst:
@@ -127,36 +139,43 @@ class SendBudget:
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch(), name="shcb.pacing")
         try:
-            await waiter
+            stamp = await waiter
         except asyncio.CancelledError:
             for queue in (self._urgent, self._bulk):
                 if waiter in queue:
                     queue.remove(waiter)
             raise
+        # The request leaves now, a little after its turn (more on a busy loop): counted from when it left,
+        # so that the server never sees more than the limit in a second — but for the first tenth of the
+        # jitter margin, which covers a few ms of such lag: counting every lag in full lost a turn in 300
+        # on a busy loop, and a crowd's answers fell further behind minute by minute.
+        stamp[0] = max(stamp[0], self._monotonic() - self.config.network_jitter_seconds / 10)
 
     async def _dispatch(self) -> None:
         """Hands out the turns while anyone waits: interactive requests first, then in order."""
         while self._urgent or self._bulk:
             now = self._monotonic()
+            interactive = bool(self._urgent)
             slot = self._free_at()
             if slot > now:
                 await asyncio.sleep(slot - now)
                 continue
-            queue = self._urgent if self._urgent else self._bulk
+            queue = self._urgent if interactive else self._bulk
             waiter = queue.popleft()
             if waiter.done():   # given up meanwhile
                 continue
-            waiter.set_result(None)
-            self._grant(now, queue is self._urgent)
+            waiter.set_result(self._grant(now, interactive))
 
-    def _grant(self, now: float, interactive: bool) -> None:
+    def _grant(self, now: float, interactive: bool) -> list[float]:
         # The grid moves on by one turn from where it was, not from now: a late turn is made up.
         self._next = max(self._next, now - CREDIT_TURNS * self.interval) + self.interval
-        self._granted.append(now)
+        stamp = [now]
+        self._granted.append(stamp)
         turns, _seconds = self._window()
         while len(self._granted) > max(turns, 1):
             self._granted.popleft()
         self.granted["interactive" if interactive else "bulk"] += 1
+        return stamp
 
     # -- what Telegram answered --
 

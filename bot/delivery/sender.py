@@ -43,6 +43,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.core.context import AppContext
 from bot.delivery import guidance_delivery
+from bot.delivery.in_flight import InFlightLimit
 from bot.delivery.pacing import budget_of_bot
 from bot.delivery.rate_limit import retry_seconds
 from bot.rules.text_split import TELEGRAM_TEXT_LIMIT, split_text, visible_length, visible_text
@@ -163,6 +164,7 @@ class DrainReport:
     # sent, failed, unreachable, retried, rate_limited, uploads, and possible_duplicates: retries after a
     # time-out that may have reached Telegram (the person may have that message twice)
     counts: Counter = field(default_factory=Counter)
+    most_in_flight: int = 0        # the most sends that were under way at once (bot/delivery/in_flight.py)
 
 
 class Sender:
@@ -174,6 +176,8 @@ class Sender:
         self.config = ctx.config.sender
         self.budget = budget_of_bot(bot, self.config)   # the token's one budget, shared with the application
         self._channels = channels or dict
+        # As few rows under way at once as keep Telegram's pace (each is a possible duplicate on a kill).
+        self.in_flight = InFlightLimit(self.config.max_in_flight, lambda: self.budget.interval)
         self._warned_no_channel: dict[str, int] = {}
         self.chats = ChatLocks()
         self.counts: Counter = Counter()
@@ -280,7 +284,9 @@ class Sender:
         """Send every row that is due, claiming them in batches, until none is due. Returns how many rows
         were handled."""
         handled = 0
-        in_flight = asyncio.Semaphore(max(1, self.config.max_in_flight))
+        # Rows being worked on: each waits for its chat's room, then for one of the few slots under way.
+        batch = max(CLAIM_BATCH, 2 * self.config.max_in_flight)
+        working = asyncio.Semaphore(batch)
         tasks: set[asyncio.Task] = set()
         bots = self.bots()
         platforms = sorted(bots)
@@ -288,19 +294,18 @@ class Sender:
         try:
             while not self._stopping:
                 now = codec.instant(self.ctx.clock.now())
-                rows = await outbox.claim_due(self.ctx.db, now, max(CLAIM_BATCH, 2 * self.config.max_in_flight),
-                                              platforms=platforms)
+                rows = await outbox.claim_due(self.ctx.db, now, batch, platforms=platforms)
                 if not rows:
                     break
                 for position, row in enumerate(rows):
-                    await in_flight.acquire()
+                    await working.acquire()
                     if self._stopping:
-                        in_flight.release()
+                        working.release()
                         await outbox.release(self.ctx.db, [r.id for r in rows[position:]])
                         break
                     task = asyncio.create_task(self._deliver(row, bots[row.platform]))
                     tasks.add(task)
-                    task.add_done_callback(lambda t: (tasks.discard(t), in_flight.release()))
+                    task.add_done_callback(lambda t: (tasks.discard(t), working.release()))
                     handled += 1
         finally:
             if tasks:
@@ -323,39 +328,48 @@ class Sender:
             return
         index = row.parts_sent
         first_id: str | None = row.message_id
+        if index >= len(parts):   # every part went before (a payload changed since?): only the record is left
+            await self._record_sent(row.id, first_id, index)
         while index < len(parts):
-            if self._stopping and index > row.parts_sent:
-                # Stopping between two parts: the next run resumes after the parts recorded as sent.
+            if self._stopping:
+                # Stopping (before this row or between two parts): the next run resumes after the parts
+                # recorded as sent.
                 await outbox.release(self.ctx.db, [row.id])
                 return
-            try:
-                await budget.acquire(row.chat_id, interactive=False)
-                message = await self._send_part(row.chat_id, parts[index], bot=bot)
-                budget.went_through()
-            except RetryAfter as error:
-                seconds = retry_seconds(error)
-                self.counts["rate_limited"] += 1
-                log.warning("%s asked to wait %.1f s (flood control); message %s waits", row.platform, seconds, row.id)
-                budget.flood_wait(seconds, row.chat_id)
-                continue
-            except Forbidden as error:
-                await self._finish(row, "unreachable", error.message)
-                account = await self._account_for(row)
-                if account is not None:
-                    await accounts.set_unreachable(self.ctx.db, account.id)
-                return
-            except BadRequest as error:   # (a subclass of NetworkError: caught first)
-                await self._finish(row, "failed", error.message)
-                return
-            except (NetworkError, TelegramError) as error:
-                await self._retry_later(row, error)
-                return
-            index += 1
-            message_id = str(message.message_id)
-            first_id = first_id or message_id
-            if index < len(parts):
-                await outbox.mark_part_sent(self.ctx.db, row.id, index, message_id)
-        await self._record_sent(row.id, first_id, index)
+            # A slot from the turn to the record (not while the chat's room is awaited: the other chats go on).
+            async with self.in_flight.slot() as slot:
+                try:
+                    await budget.acquire(row.chat_id, interactive=False, before_turn=slot.take)
+                    slot.turn_came()
+                    message = await self._send_part(row.chat_id, parts[index], bot=bot)
+                    budget.went_through()
+                except RetryAfter as error:
+                    seconds = retry_seconds(error)
+                    self.counts["rate_limited"] += 1
+                    log.warning("%s asked to wait %.1f s (flood control); message %s waits", row.platform, seconds,
+                                row.id)
+                    budget.flood_wait(seconds, row.chat_id)
+                    continue
+                except Forbidden as error:
+                    await self._finish(row, "unreachable", error.message)
+                    account = await self._account_for(row)
+                    if account is not None:
+                        await accounts.set_unreachable(self.ctx.db, account.id)
+                    return
+                except BadRequest as error:   # (a subclass of NetworkError: caught first)
+                    await self._finish(row, "failed", error.message)
+                    return
+                except (NetworkError, TelegramError) as error:
+                    await self._retry_later(row, error)
+                    return
+                index += 1
+                message_id = str(message.message_id)
+                first_id = first_id or message_id
+                if index < len(parts):
+                    await outbox.mark_part_sent(self.ctx.db, row.id, index, message_id)
+                else:
+                    await self._record_sent(row.id, first_id, index)
+                slot.recorded()
         self.counts["sent"] += 1
         self._note_settled(row)
 
@@ -568,7 +582,7 @@ async def drain(bot: Any, ctx: AppContext, *, until_empty: bool = True) -> Drain
             if ctx.clock.now() == before:
                 break   # a stopped clock (`shcb tick --now`): the retries stay queued for the bot
         await sender.send_due()   # whatever the settled hooks queued (e.g. a report to the author)
-        return DrainReport(ran=True, counts=sender.counts)
+        return DrainReport(ran=True, counts=sender.counts, most_in_flight=sender.in_flight.widest)
     finally:
         sender.lock.release()
 
