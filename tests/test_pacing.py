@@ -105,6 +105,23 @@ async def test_per_chat_at_most_the_burst_in_any_widened_window():
     assert time.monotonic() - started - times[3] < 0.05
 
 
+async def test_a_reply_does_not_wait_behind_a_broadcast_copy_waiting_for_a_sender_slot():
+    """The sender takes one of its few slots after the chat has room (`before_turn`); a copy to this
+    person waiting for a slot must not hold the chat's line, or their reply waits for the whole queue."""
+    budget = SendBudget(sender_config(overall_per_second=1000.0))
+    slot = asyncio.Event()
+
+    async def take_slot() -> None:
+        await slot.wait()
+
+    copy = asyncio.ensure_future(budget.acquire(7, interactive=False, before_turn=take_slot))
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(budget.acquire(7, interactive=True), 0.5)   # the reply, at once
+    assert not copy.done()
+    slot.set()
+    await asyncio.wait_for(copy, 0.5)
+
+
 async def test_one_budget_per_token_and_server():
     config = SenderConfig()
     one = budget_for("1:A", "http://x/bot", config)

@@ -95,28 +95,34 @@ class SendBudget:
                       before_turn: Callable[[], Awaitable[None]] | None = None) -> None:
         """Wait for this request's turn. `chat_id`: the chat a new message goes to (None for requests
         that count only overall, such as edits). `before_turn`: awaited once the chat has room, before
-        the turn is asked for (the sender takes a slot there)."""
+        the turn is asked for (the sender takes a slot there). It is awaited outside the chat's line, so
+        that a reply to that person does not wait behind a broadcast copy waiting for a slot."""
         if chat_id is None or self.config.per_chat_interval_seconds <= 0:
             if before_turn is not None:
                 await before_turn()
             await self._turn(interactive)
             return
-        lock = self._chat_lock(chat_id)
-        async with lock:   # one request per chat at a time takes the chat's room, in order
-            sent = self._chats.setdefault(chat_id, deque())
-            window = self._chat_window()
-            burst = max(1, self.config.per_chat_burst)
-            while len(sent) >= burst:
-                wait = sent[-burst] + window - self._monotonic()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            if before_turn is not None:
-                await before_turn()
+        if before_turn is not None:
+            await self._chat_room(chat_id)
+            await before_turn()
+        async with self._chat_lock(chat_id):   # one request per chat at a time takes the chat's room, in order
+            await self._chat_room(chat_id)      # (still there, unless a reply took it meanwhile)
             await self._turn(interactive)
+            sent = self._chats.setdefault(chat_id, deque())
             sent.append(self._monotonic())
-            while len(sent) > burst:
+            while len(sent) > max(1, self.config.per_chat_burst):
                 sent.popleft()
+
+    async def _chat_room(self, chat_id: Any) -> None:
+        """Until the chat may have another message: its `per_chat_burst`-th last one started at least
+        the widened window ago."""
+        sent = self._chats.setdefault(chat_id, deque())
+        burst = max(1, self.config.per_chat_burst)
+        while len(sent) >= burst:
+            wait = sent[-burst] + self._chat_window() - self._monotonic()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
 
     def _chat_lock(self, chat_id: Any) -> asyncio.Lock:
         if len(self._chat_locks) > 5000:   # forget chats with nothing under way and nothing recent
