@@ -118,7 +118,6 @@ async def _start(update: Update, context: Any) -> None:
 
 async def on_text(update: Update, context: Any) -> None:
     """A number typed answers the numbered question; anything else gets the hint again."""
-    ctx = ctx_of(context)
     actor = await common.require_actor(update, context)
     if actor is None:
         return

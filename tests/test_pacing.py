@@ -45,8 +45,11 @@ async def test_turns_are_evenly_spaced_by_the_rate_widened_by_the_jitter():
         await budget.acquire(interactive=False)
         times.append(time.monotonic() - started)
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 1.05 / 50 - 0.002, gaps
-    assert times[-1] >= 5 * 1.05 / 50 - 0.002, times
+    turn, allowance = 1.05 / 50, 0.05 / 10
+    # On the grid: the sixth turn five turns after the first. A turn handed out late (a loaded machine) is
+    # made up by the next, never closer than half a turn (less the lag allowance of pacing.py).
+    assert times[-1] >= 5 * turn - 0.002, times
+    assert min(gaps) >= turn / 2 - allowance - 0.002, gaps
 
 
 async def test_a_turn_handed_out_late_is_made_up_within_the_window():
