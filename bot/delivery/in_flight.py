@@ -2,7 +2,7 @@
 
 Each row under way when the process is killed may have reached Telegram without being recorded as sent,
 and is sent again at the restart: a duplicate. One row at a time would make a kill cost at most one, but
-send at most one message a round trip (about 5 a second from Vietnam to Telegram's servers, against the
+send at most one message a round trip (about 4 a second from Vietnam to Telegram's servers, against the
 30 allowed). So the number follows Little's law: the pace (turns a second) × how long a send takes from
 its turn to its record (the 90th percentile of the last sends, with a quarter more for the spread) — one
 while a send takes less than a turn (a nearby server, the local one), more on a long round trip, never
@@ -31,7 +31,7 @@ class InFlightLimit:
         self._sends: deque[float] = deque(maxlen=SAMPLES)
         self._active = 0
         self._waiters: deque[asyncio.Future] = deque()
-        self.widest = 1     # the largest limit used so far (reported by the sender)
+        self.widest = 1     # the most under way at once so far (reported by the sender)
 
     @property
     def limit(self) -> int:
