@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.core import i18n
-from bot.core.context import AppContext, ctx_of
+from bot.core.context import AppContext, ctx_of, platform_of
 from bot.delivery import routing
 from bot.core.i18n import N_
 from bot.reminders.texts import month_name
@@ -36,7 +36,7 @@ from handlers.meeting_common import closed_text, correctable, keyboard, leader_o
 from handlers.roll_call_view import (PREFIX, confirm_screen, figures, length_line, mark_screen,
                                      moment_text, summary_line, taken_at)
 from handlers.menu_registry import MenuItem
-from storage import audit, codec, drafts, meetings, org, outbox, roll_calls
+from storage import accounts, audit, codec, drafts, meetings, org, outbox, roll_calls
 from storage.org import Unit
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ async def _render(update: Update, context: Any, actor: common.Actor, data: dict,
     elif step == TIME:
         text, markup = _("Type the time of the roll call, for example 19:30, or 19:30 3/12 for another day."), None
     else:
-        text, markup = mark_screen(ctx, t, data, name)
+        text, markup = mark_screen(ctx, t, data, name, typed_only=platform_of(context) == accounts.ZALO)
     await show(update, text, markup, edit=edit)
 
 

@@ -74,7 +74,9 @@ def figures_line(t: i18n.Translator, ctx: AppContext, count: attendance.Count) -
         target=t.format_percent(ctx.config.meeting.target))
 
 
-def mark_screen(ctx: AppContext, t: i18n.Translator, data: dict, cell_name: str) -> tuple[str, InlineKeyboardMarkup]:
+def mark_screen(ctx: AppContext, t: i18n.Translator, data: dict, cell_name: str, *,
+                typed_only: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """`typed_only`: the person's channel has no buttons (Zalo), so the hint says what to type."""
     _ = t.gettext
     count = figures(ctx, data)
     key = data["key"]
@@ -91,9 +93,14 @@ def mark_screen(ctx: AppContext, t: i18n.Translator, data: dict, cell_name: str)
         lines.append(_("Guests (counted apart): {n}").format(n=t.format_number(data["guests"])))
     lines.append(_("Time: {when}").format(when=moment_text(t, taken_at(ctx, data))))
     lines.append("")
-    lines.append(_("Tap a name: present → absent with a reason → absent without a reason → present. Or type: "
-                   "“absent 3 7”, “no reason 3”, “reason 3 ill”, “present 27”, “guests 2”, “time 19:30”, "
-                   "or a member's number. Then press Done (or type “done”)."))
+    if typed_only:
+        lines.append(_("Type a member's number to change them: present → absent with a reason → absent without "
+                       "a reason → present. Or type: “absent 3 7”, “no reason 3”, “reason 3 ill”, “present 27”, "
+                       "“guests 2”, “time 19:30”. Then type “done”."))
+    else:
+        lines.append(_("Tap a name: present → absent with a reason → absent without a reason → present. Or type: "
+                       "“absent 3 7”, “no reason 3”, “reason 3 ill”, “present 27”, “guests 2”, “time 19:30”, "
+                       "or a member's number. Then press Done (or type “done”)."))
     total = len(data["members"])
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(int(data.get("page", 0)), 0), pages - 1)

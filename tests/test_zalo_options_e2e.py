@@ -43,6 +43,7 @@ async def test_a_roll_call_on_zalo_by_numbers_and_typed_forms(e2e_zalo):
     assert "Điểm danh đầu buổi" in listed and "<" not in listed          # plain text, no HTML
     assert "\n✅ 1. " in listed and "\n✅ 15. " in listed                 # the members keep their numbers
     assert "\nb. ▶\n" in listed                                           # the other buttons get letters
+    assert "Gõ số thứ tự một đảng viên để đổi" in listed and "Chạm" not in listed   # no "tap" on Zalo
     assert listed.endswith("Trả lời bằng số thứ tự hoặc chữ cái ở đầu dòng.")
 
     await s.send("a")              # "1/2", this very page: the same screen again is not sent again
