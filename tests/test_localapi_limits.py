@@ -7,7 +7,7 @@ import pytest
 
 from bot.sandbox.localapi import errors
 from bot.sandbox.localapi.errors import ApiError
-from bot.sandbox.localapi.limits import FloodControl, Limits, Network
+from bot.sandbox.localapi.limits import ARRIVAL, FloodControl, Limits, Network
 from bot.sandbox.localapi.markup import check_markup, inline_buttons, reply_keyboard, requests_contact
 
 
@@ -171,3 +171,24 @@ async def test_over_http_each_call_crosses_the_network_before_it_is_counted(loca
     assert clock.monotonic() - started >= 0.2
     assert fast.text == "sent second, arrives first"
     assert [m.text for m in await localapi_client.messages(801)] == ["sent second, arrives first"]
+
+
+def test_a_call_is_counted_at_its_modelled_arrival_not_when_it_is_handled():
+    """A busy event loop may handle three calls at the same moment that arrived (were received, plus
+    their latency) seconds apart: they are counted apart. Unmodelled, the same moment counts once each."""
+    limits = Limits(global_count=2, global_window=1.0, per_chat_count=10, per_chat_window=1.0)
+    flood = FloodControl(lambda: 100.0)      # every call handled at 100 s
+    for arrival in (10.0, 11.5, 13.0):
+        token = ARRIVAL.set(arrival)
+        try:
+            assert flood.acquire(1, limits) == 0
+        finally:
+            ARRIVAL.reset(token)
+    token = ARRIVAL.set(13.5)                 # 13.0 and 13.5 and this: 3 within a second
+    try:
+        assert flood.acquire(1, limits) == 0
+        assert flood.acquire(1, limits) == 1
+    finally:
+        ARRIVAL.reset(token)
+    unmodelled = FloodControl(lambda: 100.0)
+    assert [unmodelled.acquire(1, limits) for _ in range(3)] == [0, 0, 1]

@@ -10,6 +10,7 @@ import inspect
 import json
 import logging
 import re
+import time
 from http import HTTPStatus
 
 import tornado.httpserver
@@ -18,7 +19,7 @@ import tornado.web
 
 from bot.sandbox.localapi import errors
 from bot.sandbox.localapi.errors import ApiError, UserSideError
-from bot.sandbox.localapi.limits import Network
+from bot.sandbox.localapi.limits import ARRIVAL, Network
 from bot.sandbox.localapi.params import Params
 
 _TOKEN_IN_PATH = re.compile(r"(/(?:file/)?bot|/_user/)[^/?]+")
@@ -134,8 +135,11 @@ class LocalServer:
         """The call as the server sees it once it has crossed the network: flood control counts it on
         arrival, after the latency."""
         delay = self.network.latency()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        if delay <= 0:
+            return await function(call)
+        arrival = time.monotonic() + delay   # (the servers' flood control counts on time.monotonic)
+        await asyncio.sleep(delay)
+        ARRIVAL.set(arrival)   # (this call's own task: its context is its own)
         return await function(call)
 
 

@@ -9,12 +9,16 @@ counts; a sliding window is the strictest reading, so a bot that passes here pas
 
 The network delays each call by a random latency drawn between `latency_min` and `latency_max` seconds
 (seeded, so a run can be repeated) BEFORE the server sees it: requests sent evenly arrive bunched, as
-over a real network, and pacing exactly at the limit draws 429s. Time here is `time.monotonic` (pacing,
-not business time), injectable for tests.
+over a real network, and pacing exactly at the limit draws 429s. A call is counted at its modelled
+arrival — when the server received it plus its latency (`ARRIVAL`) — not when the server's wait for the
+latency ended: in a process shared with the bot (the demo, the tests) a busy event loop ends many waits
+late and at once, a bunching no network does. Time here is `time.monotonic` (pacing, not business time),
+injectable for tests.
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
 import random
 import time
@@ -65,6 +69,11 @@ class SlidingWindow:
         return not self._times or self._times[-1] <= now - window
 
 
+# The modelled arrival of the call being handled (httpbase.LocalServer.after_latency), on the same clock
+# as FloodControl's; unset, a call is counted when it is handled.
+ARRIVAL: contextvars.ContextVar[float | None] = contextvars.ContextVar("localapi_arrival", default=None)
+
+
 class FloodControl:
     """The windows of one bot: one over all its sends, one per chat."""
 
@@ -78,7 +87,8 @@ class FloodControl:
         least 1) until it would fit: Telegram's `retry_after`."""
         if not limits.enabled:
             return 0
-        now = self._monotonic()
+        arrival = ARRIVAL.get()
+        now = arrival if arrival is not None else self._monotonic()
         chat = self._chats.get(chat_id)
         if chat is None:
             if len(self._chats) > 10_000:   # forget chats whose window is empty
