@@ -163,6 +163,14 @@ class Film:
     async def people(self, role: str | None = None, ward=None, cell=None, limit: int | None = None) -> list:
         return await self.stage.people(role=role, ward=ward, cell=cell, limit=limit)
 
+    async def ward(self, name: str) -> org.Unit:
+        """The roster's ward of that name."""
+        return next(w for w in await org.units_of_kind(self.db, "ward") if w.name == name)
+
+    async def cells_of(self, ward_name: str) -> list[org.Unit]:
+        """The cells of the roster's ward of that name."""
+        return await org.cells_under(self.db, (await self.ward(ward_name)).id)
+
     async def caption(self, person: org.Person) -> str:
         """"Name (role, unit)" as the transcript shows a person."""
         post = await self.stage.post_of(person)

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reminders import scheduler
-from storage import org
 from storage import recommendations as store
 
 WARD, CELL = "Nam Ngạn", "Nguyễn Mộng Tuân 2"
@@ -71,6 +70,5 @@ async def play(film) -> None:
 
 async def _latest(film) -> store.Recommendation:
     """The watched cell's latest recommendation (the one just sent)."""
-    ward = next(w for w in await org.units_of_kind(film.db, "ward") if w.name == WARD)
-    cell = next(c for c in await org.cells_under(film.db, ward.id) if c.name == CELL)
+    cell = next(c for c in await film.cells_of(WARD) if c.name == CELL)
     return (await store.for_cell(film.db, cell.id, limit=1))[0]

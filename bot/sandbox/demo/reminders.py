@@ -13,7 +13,7 @@ from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.reminders.facts import guidance_sent
 from bot.rules import schedule
-from storage import codec, org, outbox, roll_calls
+from storage import codec, outbox, roll_calls
 
 WARD, CELL = "Nam Ngạn", "Nguyễn Mộng Tuân 2"
 TITLE = N_("reminders on the simulated clock")
@@ -40,8 +40,7 @@ async def play(film) -> None:
     film.on_time_change.append(on_time)
     film.busy.append(reminders_waiting)
 
-    ward = next(w for w in await org.units_of_kind(film.db, "ward") if w.name == WARD)
-    cells = await org.cells_under(film.db, ward.id)
+    ward, cells = await film.ward(WARD), await film.cells_of(WARD)
     watched_cell = next(c for c in cells if c.name == CELL)
     moving_cell = next(c for c in cells if c.id != watched_cell.id)
     watched = await film.on_screen(await film.person("secretary", ward=WARD, cell=CELL))

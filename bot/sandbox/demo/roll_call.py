@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
-from storage import org, roll_calls
+from storage import roll_calls
 
 WARD = "Nam Ngạn"
 WATCHED = "Nguyễn Mộng Tuân 2"
@@ -20,8 +20,7 @@ TITLE = N_("the two roll calls and the meeting record")
 async def play(film) -> None:
     _ = film.gettext
     film.scene(_("The meeting of the 5th, recorded afterwards: two roll calls and the record"))
-    ward = next(w for w in await org.units_of_kind(film.db, "ward") if w.name == WARD)
-    cells = await org.cells_under(film.db, ward.id)
+    cells = await film.cells_of(WARD)
     watched = next(c for c in cells if c.name == WATCHED)
     cell = next(c for c in cells if c.id != watched.id)   # the cell that moved its meeting to the 5th
     secretary = await film.on_screen(await film.person("secretary", ward=WARD, cell=cell.name))

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.core.clock import VN_TZ
 from bot.core.i18n import N_
 from bot.sandbox.demo.onboarding import make_invite
-from storage import codec, org, roll_calls, zalo
+from storage import codec, roll_calls, zalo
 
 WARD = "Nam Ngạn"
 TITLE = N_("a secretary on Zalo")
@@ -20,8 +20,7 @@ TITLE = N_("a secretary on Zalo")
 async def play(film) -> None:
     _ = film.gettext
     film.scene(_("On Zalo: a secretary who does not use Telegram joins with a code and takes the roll call"))
-    ward = next(w for w in await org.units_of_kind(film.db, "ward") if w.name == WARD)
-    cells = await org.cells_under(film.db, ward.id)
+    cells = await film.cells_of(WARD)
     # A cell whose roll call nobody has recorded yet (not the other parts' cells), with a secretary.
     for cell in cells[2:]:
         if await roll_calls.get(film.db, cell.id, "2026-12", roll_calls.START) is None:
