@@ -46,21 +46,14 @@ def write_config(tmp_path, db_path, server: LocalBotApi) -> str:
 
 @pytest.fixture
 async def server():
-    api = LocalBotApi(limits=e2e_limits())
-    await api.start()
-    try:
+    async with LocalBotApi(limits=e2e_limits()) as api:
         yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture
 async def client(server):
-    api = LocalApiClient(server.user_url, TOKEN)
-    try:
+    async with LocalApiClient(server.user_url, TOKEN) as api:
         yield api
-    finally:
-        await api.close()
 
 
 JOINED_AT = "2026-11-27T09:00:00+07:00"

@@ -25,11 +25,8 @@ OTHER_TOKEN = "654321:OTHER-CHANNEL-TOKEN"
 
 @pytest.fixture
 async def other_client(localapi):
-    client = LocalApiClient(localapi.user_url, OTHER_TOKEN)
-    try:
+    async with LocalApiClient(localapi.user_url, OTHER_TOKEN) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture
