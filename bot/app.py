@@ -54,8 +54,9 @@ SERVICES = [sender, scheduler, report_delivery]
 
 # Long polling: how long one getUpdates waits on the server. Stopping cancels the wait at once.
 POLL_TIMEOUT = 10
-# Idle connections kept open to the Bot API: enough for 30 requests a second on a long round trip.
-KEEP_ALIVE = 16
+# Connections to the Bot API for calls (PTB's own 256), and how many of them are kept open when idle:
+# enough for 30 requests a second on a long round trip.
+CALL_POOL, KEEP_ALIVE = 256, 16
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,12 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
-        # PTB's own pool sizes (256 for calls, 1 for getUpdates), with one shared TLS context; at most
+        # PTB's own pool sizes (CALL_POOL for calls, 1 for getUpdates), with one shared TLS context; at most
         # KEEP_ALIVE of them kept open when idle, since httpcore looks at every idle one before each request.
-        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={
-            "verify": _tls_context(), "limits": httpx.Limits(max_connections=256, max_keepalive_connections=KEEP_ALIVE)},
+        # (Our `limits` replace the ones PTB makes from connection_pool_size.)
+        .request(HTTPXRequest(connection_pool_size=CALL_POOL, httpx_kwargs={
+            "verify": _tls_context(),
+            "limits": httpx.Limits(max_connections=CALL_POOL, max_keepalive_connections=KEEP_ALIVE)},
             **telegram.request_timeouts()))
         .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}))
     )
