@@ -111,6 +111,7 @@ async def broadcast_with_replies(ctx, server: Child, leaders, replies: int) -> d
     ctx.config.telegram.base_url = f"http://127.0.0.1:{server.first['port']}/bot"
     application = wiring.build_application(ctx)
     await wiring.start_application(application, poll_timeout=10)
+    wiring.settle_start_up()   # as `shcb run` does
     api = LocalApiClient(f"http://127.0.0.1:{server.first['port']}/_user", TOKEN)
     people = [10_000_000 + person.id for person, _m in leaders[::max(1, len(leaders) // max(1, replies))]][:replies]
     try:

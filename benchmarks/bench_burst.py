@@ -397,10 +397,12 @@ async def main(people_wanted: int, spread: float, think: float, seed: int, timeo
             pace = ctx.config.sender.overall_per_second / (1 + ctx.config.sender.network_jitter_seconds)
             application = wiring.build_application(ctx)
             await wiring.start_application(application, poll_timeout=10)
+            wiring.settle_start_up()   # as `shcb run` does
             try:
                 shcb = measure("shcb", await run_one(application, crowd, server, SHCB_TOKEN, port, people, think,
                                                      timeout), pace)
             finally:
+                wiring.unsettle()
                 await wiring.stop_application(application)
             saved = await saved_roll_calls(ctx)
             await ctx.db.close()

@@ -66,6 +66,7 @@ async def run_bot(path: str, base_url: str, file_url: str) -> None:
     ctx = _context(db, base_url, file_url, ManualClock(vn(2026, 12, 5, 10, 0)))
     application = wiring.build_application(ctx)
     await wiring.start_application(application, poll_timeout=10)
+    wiring.settle_start_up()   # as `shcb run` does
     print(json.dumps({"pid": os.getpid()}), flush=True)
     loop = asyncio.get_running_loop()
     while (await loop.run_in_executor(None, sys.stdin.readline)).strip() not in ("", "quit"):

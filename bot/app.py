@@ -10,25 +10,23 @@ why the lifecycle is driven here step by step rather than through PTB's blocking
 from __future__ import annotations
 
 import asyncio
-import functools
+import gc
 import logging
 import signal
-import ssl
 import threading
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, Defaults
-from telegram.request import HTTPXRequest
 
 from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.core.logging_setup import protect
 from bot.delivery import sender
 from bot.core.updates import InboxQueue, PerChatUpdateProcessor, replay_unhandled
+from bot.delivery.http import AiohttpRequest, tls_context
 from bot.delivery.pacing import TELEGRAM_API
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 from bot.reminders import scheduler
@@ -54,9 +52,8 @@ SERVICES = [sender, scheduler, report_delivery]
 
 # Long polling: how long one getUpdates waits on the server. Stopping cancels the wait at once.
 POLL_TIMEOUT = 10
-# Connections to the Bot API for calls (PTB's own 256), and how many of them are kept open when idle:
-# enough for 30 requests a second on a long round trip.
-CALL_POOL, KEEP_ALIVE = 256, 16
+# Connections to the Bot API for calls (PTB's own 256).
+CALL_POOL = 256
 
 
 @dataclass(frozen=True)
@@ -76,19 +73,14 @@ class WebhookSettings:
 
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """httpx's default verifying context, built once: loading the CA bundle costs about 50 ms for each
-    HTTP client, and the tests, the demo and the shell start many applications."""
-    return httpx.create_ssl_context()
-
-
 def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
     """The Application for this context: token and Bot API address from its config, its requests paced by
     the token's one send budget (shared with the outbox sender; 429s retried up to three times), Vietnam
     time for the JobQueue, different chats handled at once and each chat's updates in order (conversation
     state and drafts need that order)."""
     telegram = ctx.config.telegram
+    requests = (AiohttpRequest(CALL_POOL, ssl_context=tls_context(), **telegram.request_timeouts()),
+                AiohttpRequest(1, ssl_context=tls_context()))
     builder = (
         ApplicationBuilder()
         .token(telegram.token)
@@ -101,14 +93,9 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
-        # PTB's own pool sizes (CALL_POOL for calls, 1 for getUpdates), with one shared TLS context; at most
-        # KEEP_ALIVE of them kept open when idle, since httpcore looks at every idle one before each request.
-        # (Our `limits` replace the ones PTB makes from connection_pool_size.)
-        .request(HTTPXRequest(connection_pool_size=CALL_POOL, httpx_kwargs={
-            "verify": _tls_context(),
-            "limits": httpx.Limits(max_connections=CALL_POOL, max_keepalive_connections=KEEP_ALIVE)},
-            **telegram.request_timeouts()))
-        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": _tls_context()}))
+        # PTB's own pool sizes (CALL_POOL for calls, 1 for getUpdates), with one shared TLS context.
+        .request(requests[0])
+        .get_updates_request(requests[1])
     )
     if telegram.base_url:
         builder = builder.base_url(telegram.base_url)
@@ -117,6 +104,7 @@ def build_application(ctx: AppContext, *, webhook: bool = False) -> Application:
     application = builder.build()
     application.bot_data["ctx"] = ctx
     application.bot_data["webhook"] = webhook
+    application.bot_data["requests"] = requests   # closed by stop_application, even after a failed start
     for module in FEATURES:
         module.register(application, ctx)
     return application
@@ -205,6 +193,9 @@ async def stop_application(application: Application) -> None:
     finally:
         await application.shutdown()
         await application.post_shutdown(application)
+        # PTB shuts its requests down only if its start got as far as getMe; their connections are ours.
+        for request in application.bot_data.get("requests", ()):
+            await request.shutdown()
 
 
 @dataclass
@@ -271,6 +262,20 @@ async def stop_channels(channels: Channels) -> None:
                 await channels.zalo_bot.shutdown()
 
 
+def settle_start_up() -> None:
+    """Once the bot runs: what start-up made (the modules, the config, the handlers, the caches) lives as long
+    as the process, so it is taken out of the garbage collector's sight (`gc.freeze`) and its full passes
+    no longer scan it. One such pass over the 130,000 objects of start-up paused the event loop for
+    70–140 ms, and each pause of the loop delays the send queue for good (bot/delivery/pacing.py).
+    `unsettle()` gives them back when the bot stops (a test process starts many bots)."""
+    gc.collect()
+    gc.freeze()
+
+
+def unsettle() -> None:
+    gc.unfreeze()
+
+
 async def run_app(
     ctx: AppContext,
     *,
@@ -301,6 +306,7 @@ async def run_app(
     try:
         channels = await start_channels(ctx, mode=mode, webhook=webhook, zalo_mode=zalo_mode,
                                         zalo_webhook=zalo_webhook, poll_timeout=poll_timeout)
+        settle_start_up()
         try:
             if channels.telegram is not None:
                 log.info("bot @%s is running (%s)", channels.telegram.bot.username, mode)
@@ -309,6 +315,7 @@ async def run_app(
             await stop_event.wait()
             log.info("stopping")
         finally:
+            unsettle()
             await stop_channels(channels)
         log.info("stopped")
     finally:

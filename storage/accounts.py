@@ -105,8 +105,7 @@ def used_before_another(account: Account, others: Iterable[Account]) -> bool:
 
 async def touch(db: Database, account_id: int, at: str) -> None:
     """Record that the person used this account at `at` (see `used_before_another` for when)."""
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE accounts SET last_used_at = ? WHERE id = ?", (at, account_id))
+    await db.execute("UPDATE accounts SET last_used_at = ? WHERE id = ?", (at, account_id))
 
 
 async def link(db: Database, *, external_id: str | int, chat_id: str | int, person_id: int, at: str,
@@ -140,16 +139,15 @@ async def ensure(db: Database, *, external_id: str | int, chat_id: str | int, at
                  language: str | None = None, display_name: str | None = None) -> Account:
     """The account of this chat user, created unlinked the first time they write (a join in progress
     keeps its draft against it)."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            """INSERT INTO accounts (platform, external_id, chat_id, language, display_name, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (platform, external_id) DO UPDATE SET
-                   chat_id = excluded.chat_id,
-                   language = coalesce(accounts.language, excluded.language),
-                   display_name = coalesce(excluded.display_name, accounts.display_name)""",
-            (_check(platform), str(external_id), str(chat_id), language, display_name, at),
-        )
+    await db.execute(
+        """INSERT INTO accounts (platform, external_id, chat_id, language, display_name, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (platform, external_id) DO UPDATE SET
+               chat_id = excluded.chat_id,
+               language = coalesce(accounts.language, excluded.language),
+               display_name = coalesce(excluded.display_name, accounts.display_name)""",
+        (_check(platform), str(external_id), str(chat_id), language, display_name, at),
+    )
     account = await get_by_external(db, external_id, platform=platform)
     assert account is not None
     return account
@@ -158,17 +156,12 @@ async def ensure(db: Database, *, external_id: str | int, chat_id: str | int, at
 async def unlink(target: Database | aiosqlite.Connection, account_id: int) -> None:
     """The account no longer speaks for its person (the audit log keeps who it was)."""
     sql, params = "UPDATE accounts SET person_id = NULL, linked_at = NULL WHERE id = ?", (account_id,)
-    if isinstance(target, Database):
-        async with target.transaction() as conn:
-            await conn.execute(sql, params)
-    else:
-        await target.execute(sql, params)
+    await target.execute(sql, params)   # (a Database runs it as its own transaction)
 
 
 async def set_language(db: Database, account_id: int, language: str) -> None:
     """The language of an account not linked yet (a linked person's language is on the person)."""
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE accounts SET language = ? WHERE id = ?", (language, account_id))
+    await db.execute("UPDATE accounts SET language = ? WHERE id = ?", (language, account_id))
 
 
 async def linked(db: Database, *, platform: str) -> list[Account]:
@@ -180,5 +173,4 @@ async def linked(db: Database, *, platform: str) -> list[Account]:
 
 
 async def set_unreachable(db: Database, account_id: int, unreachable: bool = True) -> None:
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE accounts SET unreachable = ? WHERE id = ?", (int(unreachable), account_id))
+    await db.execute("UPDATE accounts SET unreachable = ? WHERE id = ?", (int(unreachable), account_id))

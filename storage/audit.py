@@ -36,11 +36,7 @@ async def record(
               json.dumps(detail or {}, ensure_ascii=False, sort_keys=True))
     sql = ("INSERT INTO audit_log (at, action, actor_person_id, platform, actor_external_id, unit_id,"
            " subject_person_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-    if isinstance(target, Database):
-        async with target.transaction() as conn:
-            await conn.execute(sql, params)
-    else:
-        await target.execute(sql, params)
+    await target.execute(sql, params)   # (a Database runs it as its own transaction)
 
 
 async def entries(db: Database, *, since: str | None = None, unit_ids: list[int] | None = None,

@@ -28,8 +28,7 @@ async def published_for(db: Database, account_id: int) -> Published | None:
 
 
 async def record(db: Database, account_id: int, signature: str, roles: str, at: str) -> None:
-    async with db.transaction() as conn:
-        await record_in(conn, account_id, signature, roles, at)
+    await record_in(db, account_id, signature, roles, at)   # (a Database runs it as its own transaction)
 
 
 async def record_in(conn, account_id: int, signature: str, roles: str, at: str) -> None:

@@ -231,20 +231,31 @@ class Database:
             finally:
                 _CURRENT.reset(token)
 
-    # Reads: committed data, or the current task's own transaction.
+    async def execute(self, sql: str, params: Iterable[Any] | dict = ()) -> int:
+        """One write statement as a transaction of its own (SQLite's autocommit makes one statement atomic),
+        in one round trip to the writer's thread instead of three; inside the current task's transaction, a
+        statement of it. How many rows it changed."""
+        if self.in_transaction():
+            return (await self.conn.execute(sql, params)).rowcount
+        async with self._write_lock:
+            changed = (await self.conn.execute(sql, params)).rowcount
+        box = _COMMITS.get()
+        if box is not None:
+            box[0] += 1
+        return changed
+
+    # Reads: committed data, or the current task's own transaction. Each is one round trip to the
+    # connection's thread (execute and fetch together), not three (execute, fetch, close the cursor).
     async def fetchall(self, sql: str, params: Iterable[Any] | dict = ()) -> list[aiosqlite.Row]:
         if self.in_transaction():
-            async with self.conn.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
-        async with self._reader() as reader, reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+            return list(await self.conn.execute_fetchall(sql, params))
+        async with self._reader() as reader:
+            return list(await reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Row | None:
-        if self.in_transaction():
-            async with self.conn.execute(sql, params) as cursor:
-                return await cursor.fetchone()
-        async with self._reader() as reader, reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row (every caller's query is on a key or has a LIMIT, so fetching all costs nothing)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchval(self, sql: str, params: Iterable[Any] | dict = ()) -> Any:
         row = await self.fetchone(sql, params)

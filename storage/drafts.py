@@ -51,11 +51,7 @@ async def save(target: Database | aiosqlite.Connection, account_id: int, flow: s
                  flow = excluded.flow, step = excluded.step, data = excluded.data, updated_at = excluded.updated_at,
                  update_id = coalesce(excluded.update_id, drafts.update_id)"""
     params = (account_id, flow, step, json.dumps(data, ensure_ascii=False), at, at, APPLYING.get())
-    if isinstance(target, Database):
-        async with target.transaction() as conn:
-            await conn.execute(sql, params)
-    else:
-        await target.execute(sql, params)
+    await target.execute(sql, params)   # (a Database runs it as its own transaction)
 
 
 async def clear(target: Database | aiosqlite.Connection, account_id: int) -> bool:
@@ -78,12 +74,11 @@ class Switch:
 
 
 async def ask_switch(db: Database, account_id: int, to_flow: str, draft_updated_at: str, at: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            """INSERT INTO flow_switches (account_id, to_flow, draft_updated_at, asked_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (account_id) DO UPDATE SET to_flow = excluded.to_flow,
-                   draft_updated_at = excluded.draft_updated_at, asked_at = excluded.asked_at""",
-            (account_id, to_flow, draft_updated_at, at))
+    await db.execute(
+        """INSERT INTO flow_switches (account_id, to_flow, draft_updated_at, asked_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (account_id) DO UPDATE SET to_flow = excluded.to_flow,
+               draft_updated_at = excluded.draft_updated_at, asked_at = excluded.asked_at""",
+        (account_id, to_flow, draft_updated_at, at))
 
 
 async def pending_switch(db: Database, account_id: int) -> Switch | None:

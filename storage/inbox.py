@@ -22,20 +22,18 @@ async def add(db: Database, platform: str, update_id: int, data: str, at: str) -
     having been told it was taken before a kill: it is handed on from here, not a second time). Another
     update under a known id (another server after a restore, or Telegram starting its ids afresh after a
     quiet week) is new: it replaces the old row."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            """INSERT INTO inbox (platform, update_id, data, received_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (platform, update_id) DO UPDATE SET data = excluded.data,
-                   received_at = excluded.received_at, handled_at = NULL
-               WHERE inbox.data != excluded.data""",
-            (platform, update_id, data, at))
-        return cursor.rowcount > 0
+    changed = await db.execute(
+        """INSERT INTO inbox (platform, update_id, data, received_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (platform, update_id) DO UPDATE SET data = excluded.data,
+               received_at = excluded.received_at, handled_at = NULL
+           WHERE inbox.data != excluded.data""",
+        (platform, update_id, data, at))
+    return changed > 0
 
 
 async def mark_handled(db: Database, platform: str, update_id: int, at: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE inbox SET handled_at = ? WHERE platform = ? AND update_id = ? "
-                           "AND handled_at IS NULL", (at, platform, update_id))
+    await db.execute("UPDATE inbox SET handled_at = ? WHERE platform = ? AND update_id = ? AND handled_at IS NULL",
+                     (at, platform, update_id))
 
 
 async def unhandled(db: Database, platform: str) -> list[Entry]:

@@ -195,9 +195,7 @@ async def current_members(
 
 
 async def set_language(db: Database, person_id: int, language: str, at: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE people SET language = ?, updated_at = ? WHERE id = ?",
-                           (language, at, person_id))
+    await db.execute("UPDATE people SET language = ?, updated_at = ? WHERE id = ?", (language, at, person_id))
 
 
 async def memberships_of(db: Database, person_id: int) -> list[Membership]:

@@ -152,20 +152,18 @@ async def release(db: Database, ids: Iterable[int]) -> None:
 
 async def mark_part_sent(db: Database, row_id: int, parts_sent: int, message_id: str | None) -> None:
     """One more part of a split message went out (the first part's message id is kept)."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET parts_sent = ?, message_id = coalesce(message_id, ?) WHERE id = ?",
-            (parts_sent, message_id, row_id),
-        )
+    await db.execute(
+        "UPDATE outbox SET parts_sent = ?, message_id = coalesce(message_id, ?) WHERE id = ?",
+        (parts_sent, message_id, row_id),
+    )
 
 
 async def mark_sent(db: Database, row_id: int, *, message_id: str | None, parts_sent: int, at: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            """UPDATE outbox SET status = 'sent', sent_at = ?, parts_sent = ?, error = NULL,
-                   message_id = coalesce(message_id, ?) WHERE id = ?""",
-            (at, parts_sent, message_id, row_id),
-        )
+    await db.execute(
+        """UPDATE outbox SET status = 'sent', sent_at = ?, parts_sent = ?, error = NULL,
+               message_id = coalesce(message_id, ?) WHERE id = ?""",
+        (at, parts_sent, message_id, row_id),
+    )
 
 
 async def mark_sent_many(db: Database, sent: Iterable[tuple[int, str | None, int, str]]) -> None:
@@ -180,17 +178,15 @@ async def mark_sent_many(db: Database, sent: Iterable[tuple[int, str | None, int
 
 async def mark_retry(db: Database, row_id: int, *, not_before: str, error: str) -> None:
     """A failure worth retrying later: back to pending, due again at `not_before`."""
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?",
-                           (not_before, error[:500], row_id))
+    await db.execute("UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?",
+                     (not_before, error[:500], row_id))
 
 
 async def mark_final(db: Database, row_id: int, status: str, error: str) -> None:
     """'failed' (Telegram refused it, or retries ran out) or 'unreachable' (the person blocked the bot)."""
     if status not in ("failed", "unreachable"):
         raise ValueError(status)
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE outbox SET status = ?, error = ? WHERE id = ?", (status, error[:500], row_id))
+    await db.execute("UPDATE outbox SET status = ?, error = ? WHERE id = ?", (status, error[:500], row_id))
 
 
 async def cancel_pending(conn: aiosqlite.Connection, ref: str) -> int:

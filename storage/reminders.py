@@ -89,15 +89,14 @@ async def overrides(db: Database) -> list[OverrideRow]:
 async def set_override(db: Database, *, unit_id: int, rule: str, day: int | None, time: str | None,
                        at: str) -> None:
     """Give the unit its own day and/or time for a rule; a field left None keeps what was set before."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            """INSERT INTO schedule_overrides (unit_id, rule, day, time, set_at) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (unit_id, rule) DO UPDATE SET
-                   day = coalesce(excluded.day, schedule_overrides.day),
-                   time = coalesce(excluded.time, schedule_overrides.time),
-                   set_at = excluded.set_at""",
-            (unit_id, rule, day, time, at),
-        )
+    await db.execute(
+        """INSERT INTO schedule_overrides (unit_id, rule, day, time, set_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (unit_id, rule) DO UPDATE SET
+               day = coalesce(excluded.day, schedule_overrides.day),
+               time = coalesce(excluded.time, schedule_overrides.time),
+               set_at = excluded.set_at""",
+        (unit_id, rule, day, time, at),
+    )
 
 
 async def clear_override(db: Database, *, unit_id: int, rule: str | None = None) -> int:

@@ -104,8 +104,7 @@ async def update_message(db: Database, message_id: int, *, telegram: dict[str, A
 
 async def set_shown(db: Database, message_id: int, shown: str) -> None:
     """What the person saw of the message after all (an edit that could not be sent)."""
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE zalo_messages SET shown = ? WHERE message_id = ?", (shown, message_id))
+    await db.execute("UPDATE zalo_messages SET shown = ? WHERE message_id = ?", (shown, message_id))
 
 
 async def _set_options(conn, chat_id: int, message_id: int, options: tuple[dict[str, str], bool] | None,
@@ -123,8 +122,7 @@ async def _set_options(conn, chat_id: int, message_id: int, options: tuple[dict[
 
 async def forget_options_of(db: Database, message_id: int) -> None:
     """The message was deleted: its options are no longer an answer."""
-    async with db.transaction() as conn:
-        await conn.execute("DELETE FROM zalo_option_lists WHERE message_id = ?", (message_id,))
+    await db.execute("DELETE FROM zalo_option_lists WHERE message_id = ?", (message_id,))
 
 
 async def get_message(db: Database, message_id: int) -> StoredMessage | None:

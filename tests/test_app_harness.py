@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import time
 
 import pytest
@@ -108,10 +109,13 @@ async def test_run_app_stops_at_once_on_its_stop_event_even_mid_long_poll(e2e):
         version, messages = await api.wait(77, 0, 10)
         assert version > 0 and [m.text for m in messages] == [  # it answered: it is running
             _("You have not joined yet. Please send /start and share your phone number first.")]
+        # Running, what start-up made is out of the garbage collector's sight; stopped, it is back.
+        assert gc.get_freeze_count() > 10_000
         started = time.monotonic()
         stop.set()
         await asyncio.wait_for(task, timeout=10)
         assert time.monotonic() - started < 3
+        assert gc.get_freeze_count() == 0
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -78,6 +78,28 @@ async def test_a_turn_handed_out_late_is_made_up_within_the_window():
     assert min(b - a for a, b in zip(times, times[10:])) >= 1.05 - allowance - 0.002, times
 
 
+def test_a_turn_granted_a_little_late_counts_from_when_it_was_due():
+    """The dispatcher woke 3 ms late (a busy loop): within the lag allowance (a tenth of the jitter margin)
+    the turn counts from its due moment, so the turn a window later is not 3 ms later too — those lags
+    added up window after window. A lag beyond the allowance counts, less the allowance."""
+    now = [100.0]
+    budget = SendBudget(sender_config(overall_per_second=10.0, network_jitter_seconds=0.05),
+                        monotonic=lambda: now[0])
+    window, allowance = 1.05, 0.005
+    for turn in range(10):
+        due = 100.0 + turn * 0.105
+        now[0] = due + 0.003
+        budget._grant(now[0], False, due=due)
+    assert budget._free_at() == pytest.approx(100.0 + window)          # not 3 ms later
+    late = [200.0]
+    budget = SendBudget(sender_config(overall_per_second=10.0, network_jitter_seconds=0.05),
+                        monotonic=lambda: late[0])
+    for turn in range(10):
+        due = 200.0 + turn * 0.105
+        budget._grant(due + 0.020, False, due=due)                     # 20 ms late: 15 ms of it counts
+    assert budget._free_at() == pytest.approx(200.0 + 0.020 - allowance + window)
+
+
 async def test_an_interactive_request_goes_before_waiting_broadcast_copies():
     budget = SendBudget(sender_config(overall_per_second=20.0))
     order: list[str] = []

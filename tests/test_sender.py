@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 import telegram
-from telegram.request import HTTPXRequest
 
 from bot.delivery import sender as sender_module
+from bot.delivery.http import AiohttpRequest
 from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.delivery.sender import DrainReport, Sender, drain, plan
@@ -165,7 +165,7 @@ async def test_forbidden_marks_the_recipient_unreachable_and_bad_request_fails(d
 async def test_network_errors_are_retried_with_back_off_then_failed(db, clock):
     ctx = make_ctx(db, clock, max_attempts=3, retry_base_seconds=10.0)
     nowhere = f"http://127.0.0.1:{free_port()}/bot"
-    bot = telegram.Bot(LOCALAPI_TOKEN, base_url=nowhere, request=HTTPXRequest(connect_timeout=1))
+    bot = telegram.Bot(LOCALAPI_TOKEN, base_url=nowhere, request=AiohttpRequest(connect_timeout=1))
     await queue(ctx, [text_message(42)])
     for attempt, wait in ((1, 10), (2, 20)):
         await drain(bot, ctx, until_empty=False)
@@ -302,7 +302,7 @@ async def test_a_time_out_after_the_send_is_retried_once_counted_and_logged(db, 
     users = await make_users(localapi_client, 3)
     await queue(ctx, [text_message(u, f"Tin {u}") for u in users])
     localapi.delay_answers("sendMessage", 1.0)   # the first send is done, its answer comes too late
-    bot = telegram.Bot(LOCALAPI_TOKEN, base_url=localapi.base_url, request=HTTPXRequest(read_timeout=0.3))
+    bot = telegram.Bot(LOCALAPI_TOKEN, base_url=localapi.base_url, request=AiohttpRequest(read_timeout=0.3))
     async with bot:
         first = await drain(bot, ctx)
         clock.advance(timedelta(seconds=2))

@@ -109,6 +109,44 @@ async def test_two_write_transactions_never_interleave(db):
     assert await db.fetchval("SELECT count(*) FROM units") == 2
 
 
+async def test_one_statement_is_its_own_transaction_and_waits_for_another_tasks(db):
+    """`db.execute`: one statement, committed alone, counted as a commit; it never slips into another task's
+    open transaction on the writer connection (which would commit or roll back with it)."""
+    from storage.db import commits_tracked, track_commits
+    first_inside = asyncio.Event()
+
+    async def rolled_back():
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(_INSERT_CITY, ("A", "a"))
+                first_inside.set()
+                await asyncio.sleep(0.05)   # the single statement is made meanwhile, and must wait
+                raise RuntimeError("rolled back")
+
+    async def single():
+        await first_inside.wait()
+        track_commits()
+        changed = await db.execute(_INSERT_CITY, ("B", "b"))
+        return changed, commits_tracked()
+
+    _, (changed, commits) = await asyncio.gather(rolled_back(), single())
+    assert (changed, commits) == (1, 1)
+    assert [row[0] for row in await db.fetchall("SELECT name FROM units")] == ["B"]
+    assert await db.execute("UPDATE units SET name = 'C' WHERE name = 'nobody'") == 0
+
+
+async def test_one_statement_inside_a_transaction_is_part_of_it(db):
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.execute(_INSERT_CITY, ("A", "a"))
+            assert await db.fetchval("SELECT count(*) FROM units") == 1
+            raise RuntimeError("rolled back")
+    assert await db.fetchval("SELECT count(*) FROM units") == 0
+    with pytest.raises(sqlite3.IntegrityError):   # a failed one leaves nothing either
+        await db.execute("INSERT INTO units (kind, name, name_key, created_at) VALUES ('planet', 'B', 'b', 't')")
+    assert await db.fetchval("SELECT count(*) FROM units") == 0
+
+
 async def test_a_task_started_inside_a_transaction_reads_committed_data_only(db):
     async with db.transaction() as conn:
         await conn.execute(_INSERT_CITY, ("A", "a"))

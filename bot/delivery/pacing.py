@@ -13,8 +13,9 @@ network delays each one differently), so every window is widened by `network_jit
   oversleeps) is made up by the next ones, at least half a turn apart, while a queue waits (at most
   `CREDIT_TURNS` turns' worth), so a long queue gets the whole pace, not 0.93 of it; and never more
   than `overall_per_second` turns in any `1 + jitter` seconds, counted from the moment each request
-  really left (its task ran again, a little after its turn; more on a loaded machine), so that the server,
-  counting arrivals, never sees more than the limit in a second;
+  really left (its task ran again, a little after its turn; more on a loaded machine; a lag of up to a
+  tenth of the jitter margin is not counted, or the lags would add up window after window), so that the
+  server, counting arrivals, never sees more than the limit in a second;
 - per chat: a message may start once the `per_chat_burst`-th last one to that chat started at least
   `window + jitter` ago.
 Interactive requests (a person's own action being answered) take the next turn before any waiting
@@ -152,10 +153,16 @@ class SendBudget:
                     queue.remove(waiter)
             raise
         # The request leaves now, a little after its turn (more on a busy loop): counted from when it left,
-        # so that the server never sees more than the limit in a second — but for the first tenth of the
-        # jitter margin, which covers a few ms of such lag: counting every lag in full lost a turn in 300
-        # on a busy loop, and a crowd's answers fell further behind minute by minute.
-        stamp[0] = max(stamp[0], self._monotonic() - self.config.network_jitter_seconds / 10)
+        # so that the server never sees more than the limit in a second (see _lag_allowance).
+        stamp[0] = max(stamp[0], self._monotonic() - self._lag_allowance())
+
+    def _lag_allowance(self) -> float:
+        """How late a request may leave after its turn and still count as leaving on time: the first tenth
+        of the jitter margin (a few ms of a busy event loop: the dispatcher waking late, the request's task
+        running late). Counting every such lag in full lost a turn in 300, and since each turn counts
+        against the one a window later, the lags added up: a crowd's answers fell further behind, about
+        1.5 ms every second, as long as the queue lasted. Beyond it a lag counts in full."""
+        return self.config.network_jitter_seconds / 10
 
     async def _dispatch(self) -> None:
         """Hands out the turns while anyone waits: interactive requests first, then in order."""
@@ -170,12 +177,14 @@ class SendBudget:
             waiter = queue.popleft()
             if waiter.done():   # given up meanwhile
                 continue
-            waiter.set_result(self._grant(now, interactive))
+            waiter.set_result(self._grant(now, interactive, due=slot))
 
-    def _grant(self, now: float, interactive: bool) -> list[float]:
+    def _grant(self, now: float, interactive: bool, due: float | None = None) -> list[float]:
+        """The turn, stamped with when it leaves: now, or its due moment if now is within the lag allowance
+        of it (the dispatcher woke a little late)."""
         # The grid moves on by one turn from where it was, not from now: a late turn is made up.
         self._next = max(self._next, now - CREDIT_TURNS * self.interval) + self.interval
-        stamp = [now]
+        stamp = [now if due is None else max(due, now - self._lag_allowance())]
         self._granted.append(stamp)
         turns, _seconds = self._window()
         while len(self._granted) > max(turns, 1):

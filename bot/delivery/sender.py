@@ -43,6 +43,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.core.context import AppContext
 from bot.delivery import guidance_delivery
+from bot.delivery.http import AiohttpRequest, never_sent, tls_context
 from bot.delivery.in_flight import InFlightLimit
 from bot.delivery.pacing import budget_of_bot
 from bot.delivery.rate_limit import retry_seconds
@@ -507,11 +508,11 @@ def _hook(kind: str) -> Callable[[AppContext, str], Awaitable[None]] | None:
 def may_have_arrived(error: Exception) -> bool:
     """Whether a failed request may still have reached Telegram: a time-out or a broken connection after
     it was written. Not when the connection was never made or no connection was free (python-telegram-bot
-    keeps httpx's error as the cause)."""
+    keeps the HTTP library's error as the cause: aiohttp's for Telegram, httpx's for Zalo)."""
     if not isinstance(error, NetworkError) or isinstance(error, BadRequest):
         return False
     cause = error.__cause__
-    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+    if never_sent(cause) or isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return False
     if isinstance(error, TimedOut) and cause is None:
         return "Pool timeout" not in error.message
@@ -533,19 +534,22 @@ def own_bot(token: str, ctx: AppContext) -> Any:
     the application's own Bot: its rate limiter takes interactive turns and retries 429s itself, where the
     sender retries a message in its own way (and records it)."""
     from telegram import Bot
-    from telegram.request import HTTPXRequest
 
     telegram_config = ctx.config.telegram
     return Bot(token, base_url=telegram_config.base_url or "https://api.telegram.org/bot",
                base_file_url=telegram_config.base_file_url or "https://api.telegram.org/file/bot",
-               request=HTTPXRequest(connection_pool_size=max(4, ctx.config.sender.max_in_flight + 2),
-                                    **telegram_config.request_timeouts()))
+               request=AiohttpRequest(max(4, ctx.config.sender.max_in_flight + 2), ssl_context=tls_context(),
+                                      **telegram_config.request_timeouts()))
 
 
 async def start(application: Any, ctx: AppContext) -> None:
     """Start the background sender of a running bot (called by bot/app.py after initialize)."""
     bot = own_bot(application.bot.token, ctx)
-    await bot.initialize()
+    try:
+        await bot.initialize()
+    except BaseException:
+        await bot.request.shutdown()   # (PTB closes a bot's connections only once it has started)
+        raise
     sender = Sender(bot, ctx, channels=lambda: getattr(application, "bot_data", {}).get("channels", {}))
     ctx.extras["sender"] = sender
     ctx.wake_sender = sender.wake

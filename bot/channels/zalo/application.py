@@ -20,16 +20,15 @@ from bot.channels.zalo.request import Intake, ZaloRequest
 from bot.channels.zalo.budget import pacing
 from bot.core.context import AppContext
 from bot.core.updates import InboxQueue, PerChatUpdateProcessor
+from bot.delivery.http import tls_context
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 
 PLATFORM = "zalo"
 
 
 def _requests(ctx: AppContext, pool: int, intake: Intake | None = None) -> ZaloRequest:
-    from bot.app import _tls_context   # (one TLS context for every client of the process)
-
     return ZaloRequest(ctx, backoff=backoff_of(ctx), intake=intake, connection_pool_size=pool,
-                       httpx_kwargs={"verify": _tls_context()})
+                       httpx_kwargs={"verify": tls_context()})
 
 
 def backoff_of(ctx: AppContext) -> Backoff:
