@@ -138,6 +138,7 @@ async def broadcast_with_replies(ctx, server: Child, leaders, replies: int) -> d
         after = await server.ask(f"stats {TOKEN}")
     finally:
         await api.close()
+        wiring.unsettle()
         await wiring.stop_application(application)
     sent = after["sent"] - before["sent"]
     return {"queued": queued.queued, "elapsed": elapsed, "times": times, "sent": sent,
