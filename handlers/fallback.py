@@ -87,7 +87,6 @@ async def _answer_untaken(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     untaken.discard(update.update_id)
     if not _private(update):
         return  # the bot lives in private chats; it does not chatter in groups
-    ctx = ctx_of(context)
     if update.callback_query:
         _ = (await _translator(update, context)).gettext
         await update.callback_query.answer(_("This button is no longer active. Send /menu to see what you can do."))

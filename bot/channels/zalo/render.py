@@ -16,7 +16,7 @@ Plain functions over plain data (the Bot API's JSON); the translator is passed i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
