@@ -106,3 +106,30 @@ async def test_a_request_not_initialized_or_shut_down_says_so():
     await request.shutdown()   # twice is harmless
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request("http://127.0.0.1:1/x", "POST")
+
+
+async def test_the_proxy_of_the_environment_is_used(monkeypatch):
+    """HTTPS_PROXY / HTTP_PROXY apply (as they did with httpx): the call goes to the proxy, naming the
+    Bot API address in full."""
+    seen: list[bytes] = []
+    answer = b'{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"shcb","username":"shcb_bot"}}'
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (len(answer), answer))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        async with _bot("http://api.telegram.invalid/bot") as bot:
+            assert bot.username == "shcb_bot"
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert seen and seen[0].startswith(b"POST http://api.telegram.invalid/bot" + LOCALAPI_TOKEN.encode() + b"/getMe ")

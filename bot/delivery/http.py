@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.defaultvalue import DefaultValue   # PTB's "not given", as its HTTPXRequest reads it
 
 POOL_TIMEOUT_MESSAGE = ("Pool timeout: All connections in the connection pool are occupied. Request was *not* "
                         "sent to Telegram. Consider adjusting the connection pool size or the pool timeout.")
@@ -58,8 +58,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0, ssl=self._ssl or True,
                                              keepalive_timeout=self._keep_alive)
+            # trust_env: HTTPS_PROXY, NO_PROXY and the like apply, as they did with httpx.
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT},
-                                                  auto_decompress=True, raise_for_status=False)
+                                                  trust_env=True)
             self._slots = asyncio.Semaphore(self._pool_size)
 
     async def shutdown(self) -> None:
