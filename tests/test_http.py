@@ -133,3 +133,10 @@ async def test_the_proxy_of_the_environment_is_used(monkeypatch):
         server.close()
         await server.wait_closed()
     assert seen and seen[0].startswith(b"POST http://api.telegram.invalid/bot" + LOCALAPI_TOKEN.encode() + b"/getMe ")
+
+
+async def test_no_proxy_is_honoured(localapi, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")   # nobody there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    async with _bot(localapi.base_url) as bot:   # straight to the local server
+        assert (await bot.get_me()).is_bot
