@@ -102,8 +102,9 @@ class AiohttpRequest(BaseRequest):
         try:
             # The pool's wait is ours, so that running out of connections is told apart from a slow
             # connect (aiohttp counts both in one connect time-out).
-            await asyncio.wait_for(self._slots.acquire(), pool) if pool is not None else await self._slots.acquire()
-        except asyncio.TimeoutError as error:
+            async with asyncio.timeout(pool):
+                await self._slots.acquire()
+        except TimeoutError as error:
             raise TimedOut(message=POOL_TIMEOUT_MESSAGE) from _PoolTimeout(str(error))
         try:
             return await self._send(url, method, request_data, files, read=read, write=write, connect=connect)
