@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiosqlite
+
 from storage.accounts import Account
 from storage.db import Database
 from storage.org import Person
@@ -31,8 +33,10 @@ async def record(db: Database, account_id: int, signature: str, roles: str, at: 
     await record_in(db, account_id, signature, roles, at)   # (a Database runs it as its own transaction)
 
 
-async def record_in(conn, account_id: int, signature: str, roles: str, at: str) -> None:
-    await conn.execute(
+async def record_in(target: Database | aiosqlite.Connection, account_id: int, signature: str, roles: str,
+                    at: str) -> None:
+    """Record the published list, in the caller's transaction when given its connection."""
+    await target.execute(
         """INSERT INTO command_lists (account_id, signature, roles, published_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (account_id) DO UPDATE SET signature = excluded.signature, roles = excluded.roles,
                                                   published_at = excluded.published_at""",

@@ -21,7 +21,7 @@ from bot.core import i18n
 from bot.delivery import guidance_delivery as delivery
 from bot.sandbox.chat_user import ChatUser, user_id_for
 from bot.sandbox.localapi import LocalApiClient
-from bot.sandbox.localapi.client import shared_ssl_context
+from bot.delivery.http import tls_context
 from storage import accounts, codec, invites, org, outbox
 from storage import guidance as store
 from tests.fixtures.e2e import audit_actions
@@ -39,7 +39,7 @@ TEXT = "Nội dung sinh hoạt tháng 12: học tập Nghị quyết."
 async def zalo(e2e):
     """The sender's "zalo" channel (another token on the local server) and its user side."""
     bot = telegram.Bot(ZALO_STAND_IN, base_url=e2e.server.base_url, base_file_url=e2e.server.base_file_url,
-                       request=HTTPXRequest(connection_pool_size=8, httpx_kwargs={"verify": shared_ssl_context()}))
+                       request=HTTPXRequest(connection_pool_size=8, httpx_kwargs={"verify": tls_context()}))
     client = LocalApiClient(e2e.server.user_url, ZALO_STAND_IN)
     async with bot:
         e2e.app.bot_data["channels"] = {accounts.ZALO: bot}

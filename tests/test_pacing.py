@@ -18,7 +18,7 @@ from bot.delivery.pacing import SendBudget, budget_for
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
 from bot.delivery.sender import drain
 from bot.sandbox.localapi import Network
-from bot.sandbox.localapi.client import shared_ssl_context
+from bot.delivery.http import tls_context
 from storage import codec, outbox
 from storage.outbox import OutgoingMessage
 from tests.fixtures.localapi import LOCALAPI_TOKEN
@@ -171,7 +171,7 @@ def _app_bot(server, api_root: str, config: SenderConfig) -> ExtBot:
     """A bot like the application's, its limiter on the budget of (token, api_root)."""
     limiter = SharedBudgetRateLimiter(token=LOCALAPI_TOKEN, api_root=api_root, config=config, max_retries=0)
     return ExtBot(LOCALAPI_TOKEN, base_url=server.base_url, rate_limiter=limiter,
-                  request=HTTPXRequest(connection_pool_size=16, httpx_kwargs={"verify": shared_ssl_context()}))
+                  request=HTTPXRequest(connection_pool_size=16, httpx_kwargs={"verify": tls_context()}))
 
 
 async def _broadcast_with_replies(db, clock, server, localapi_bot, api_root: str, replies: int = 12):

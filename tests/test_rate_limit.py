@@ -13,7 +13,7 @@ from telegram.request import HTTPXRequest
 from bot.core.config import SenderConfig
 from bot.delivery.pacing import budget_for
 from bot.delivery.rate_limit import SharedBudgetRateLimiter
-from bot.sandbox.localapi.client import shared_ssl_context
+from bot.delivery.http import tls_context
 
 from tests.fixtures.localapi import LOCALAPI_TOKEN
 
@@ -23,7 +23,7 @@ USER = 4242
 def _bot(server, limiter) -> ExtBot:
     return ExtBot(LOCALAPI_TOKEN, base_url=server.base_url, base_file_url=server.base_file_url,
                   rate_limiter=limiter,
-                  request=HTTPXRequest(connection_pool_size=32, httpx_kwargs={"verify": shared_ssl_context()}))
+                  request=HTTPXRequest(connection_pool_size=32, httpx_kwargs={"verify": tls_context()}))
 
 
 @pytest.fixture

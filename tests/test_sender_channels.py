@@ -15,7 +15,7 @@ from bot.core.config import Config
 from bot.core.context import AppContext
 from bot.delivery.sender import Sender, drain
 from bot.sandbox.localapi import LocalApiClient
-from bot.sandbox.localapi.client import shared_ssl_context
+from bot.delivery.http import tls_context
 from storage import accounts, codec, outbox
 from storage.outbox import OutgoingMessage
 from tests.fixtures.localapi import LOCALAPI_TOKEN
@@ -33,7 +33,7 @@ async def other_client(localapi):
 async def other_bot(localapi):
     """The "Zalo" channel's bot: another token on the same local server."""
     bot = telegram.Bot(OTHER_TOKEN, base_url=localapi.base_url, base_file_url=localapi.base_file_url,
-                       request=HTTPXRequest(connection_pool_size=16, httpx_kwargs={"verify": shared_ssl_context()}))
+                       request=HTTPXRequest(connection_pool_size=16, httpx_kwargs={"verify": tls_context()}))
     async with bot:
         yield bot
 

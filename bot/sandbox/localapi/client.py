@@ -4,21 +4,14 @@ what the bot sent. Works against an in-process server and a standalone `shcb loc
 from __future__ import annotations
 
 import base64
-import functools
-import ssl
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import httpx
 
+from bot.delivery.http import tls_context
+
 _DEFAULT = object()
-
-
-@functools.cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """httpx's verifying TLS context, built once: building it (loading the CA bundle) is what makes a new
-    httpx client slow, and tests create many."""
-    return httpx.create_ssl_context()
 
 
 class LocalApiError(Exception):
@@ -74,7 +67,7 @@ class UserSideClient:
     def __init__(self, user_url: str, token: str, *, timeout: float = 10.0) -> None:
         self._base = f"{user_url.rstrip('/')}/{token}"
         self._timeout = timeout
-        self._http = httpx.AsyncClient(timeout=timeout, verify=shared_ssl_context())
+        self._http = httpx.AsyncClient(timeout=timeout, verify=tls_context())
 
     async def _call(self, name: str, *, http_timeout: float | None = None, **payload: Any) -> Any:
         response = await self._http.post(f"{self._base}/{name}", json=payload,

@@ -10,7 +10,7 @@ import logging
 
 import httpx
 
-from bot.sandbox.localapi.client import shared_ssl_context
+from bot.delivery.http import tls_context
 from bot.sandbox.localapi.state import BotState, Webhook
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class WebhookSender:
     def start(self, bot: BotState) -> None:
         self.stop(bot)
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, verify=shared_ssl_context())
+            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, verify=tls_context())
         self._tasks[bot.token] = asyncio.get_running_loop().create_task(self._deliver(bot, bot.webhook))
 
     def stop(self, bot: BotState) -> None:
